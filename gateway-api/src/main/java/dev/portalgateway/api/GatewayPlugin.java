@@ -1,0 +1,41 @@
+package dev.portalgateway.api;
+
+/**
+ * A plugin: a named factory of {@link Filter}s, found with {@link java.util.ServiceLoader} in a
+ * jar of the gateway's {@code plugins/} directory.
+ *
+ * <p>List the implementation in {@code META-INF/services/dev.portalgateway.api.GatewayPlugin}
+ * and give it a public no-argument constructor. The gateway calls {@link #create} once per
+ * configuration generation: when it starts, and again after each accepted configuration reload
+ * (closing the previous filter once the requests that use it have finished).
+ */
+public interface GatewayPlugin {
+
+  /**
+   * The name that enables this plugin under {@code plugins:} in the YAML configuration, such as
+   * {@code "auth-apikey"}. Lower-case letters, digits and dashes; unique across all plugin jars.
+   *
+   * @return the plugin's name
+   */
+  String name();
+
+  /**
+   * Where in the chain this plugin's filter runs. Order comes from the phase, never from the YAML
+   * order, so that (for example) a cache can never answer before authentication has run. Plugins
+   * of the same phase run in order of name.
+   *
+   * @return the phase of this plugin's filter
+   */
+  Phase phase();
+
+  /**
+   * Creates the filter for one configuration generation.
+   *
+   * @param config this plugin's subtree of the YAML configuration
+   * @param context what the plugin may use: logger, metrics, clock, scheduler, data directory
+   * @return a filter; it must be safe for concurrent use by many requests
+   * @throws InvalidConfigException when the configuration is wrong; the gateway refuses to start
+   *     (or keeps the previous configuration on reload) and shows the message
+   */
+  Filter create(PluginConfig config, PluginContext context) throws InvalidConfigException;
+}

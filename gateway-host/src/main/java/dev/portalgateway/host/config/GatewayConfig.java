@@ -1,0 +1,61 @@
+package dev.portalgateway.host.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The whole configuration, as bound from YAML, with defaults applied. Every key is documented in
+ * {@code docs/configuration.md}; keep the two in step.
+ *
+ * @param server listeners, directories, limits and lifecycle
+ * @param proxy how requests are forwarded: timeouts and stream keep-alives
+ * @param cors the default CORS policy for every route
+ * @param relay the Portal relay the gateway connects to
+ * @param upstreams plain HTTP upstreams by name, reached at {@code /peer/NAME/...}
+ * @param plugins plugin configurations by plugin name; the raw subtrees, bound by each plugin
+ */
+public record GatewayConfig(
+    ServerConfig server,
+    ProxyConfig proxy,
+    CorsConfig cors,
+    RelayConfig relay,
+    Map<String, UpstreamConfig> upstreams,
+    Map<String, JsonNode> plugins) {
+
+  public GatewayConfig {
+    server = server == null ? new ServerConfig(null, null, null, null, null, null, null, null, null, null, null, null) : server;
+    proxy = proxy == null ? new ProxyConfig(null, null, null) : proxy;
+    cors = cors == null ? CorsConfig.DISABLED : cors;
+    relay = relay == null ? new RelayConfig(null, null) : relay;
+    upstreams = upstreams == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(upstreams));
+    plugins = plugins == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(plugins));
+  }
+
+  /** @return the configuration used when there is no file at all */
+  public static GatewayConfig defaults() {
+    return new GatewayConfig(null, null, null, null, null, null);
+  }
+
+  /**
+   * Where relative paths and defaults point, decided once when the file is loaded.
+   *
+   * @param configFile the file, or {@code null} when running on defaults
+   * @param pluginsDir the resolved plugins directory
+   * @param dataDir the resolved data directory
+   */
+  public record Paths(Path configFile, Path pluginsDir, Path dataDir) {}
+
+  /**
+   * @param relayUrl the relay URL
+   * @param relayUrls more relay URLs, tried in order when one fails (the Portal connector's failover)
+   */
+  public record RelayConfig(String url, List<String> urls) {
+    public RelayConfig {
+      url = url == null ? "ws://localhost:4017/relay" : url;
+      urls = urls == null ? List.of() : List.copyOf(urls);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package dev.portalgateway.host.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The {@code server:} section.
+ *
+ * @param listen address of the proxy listener, {@code host:port} or {@code :port}
+ * @param adminListen address of the admin listener ({@code /metrics}, {@code /healthz}, {@code /readyz})
+ * @param pluginsDir where plugin jars are; default {@code plugins/} next to the gateway jar
+ * @param dataDir where keys, identities and queues live; default {@code data/}
+ * @param httpProvider which {@code com.sun.net.httpserver} implementation serves: {@code robaho} or {@code jdk}
+ * @param maxHeaderBytes the largest request head (request line and headers) accepted; larger gets 431
+ * @param maxBodyBytes the largest request body accepted; larger gets 413
+ * @param headerReadTimeout how long a client may take to send its request head
+ * @param shutdownGrace how long SIGTERM waits for in-flight requests before exiting
+ * @param configReloadInterval how often the config file is checked for changes; 0 turns reloading off
+ * @param trustedProxies CIDRs of proxies in front of the gateway whose {@code X-Forwarded-For} is believed
+ * @param accessLog whether to write one JSON access-log line per request
+ */
+public record ServerConfig(
+    String listen,
+    String adminListen,
+    String pluginsDir,
+    String dataDir,
+    String httpProvider,
+    Long maxHeaderBytes,
+    Long maxBodyBytes,
+    Duration headerReadTimeout,
+    Duration shutdownGrace,
+    Duration configReloadInterval,
+    List<String> trustedProxies,
+    Boolean accessLog) {
+
+  /** The provider chosen from the benchmark in docs/performance.md. */
+  public static final String DEFAULT_HTTP_PROVIDER = "robaho";
+
+  public ServerConfig {
+    listen = listen == null ? "0.0.0.0:8080" : listen;
+    adminListen = adminListen == null ? "127.0.0.1:9090" : adminListen;
+    dataDir = dataDir == null ? "data" : dataDir;
+    httpProvider = httpProvider == null ? DEFAULT_HTTP_PROVIDER : httpProvider;
+    maxHeaderBytes = maxHeaderBytes == null ? 64 * 1024L : maxHeaderBytes;
+    maxBodyBytes = maxBodyBytes == null ? 10 * 1024 * 1024L : maxBodyBytes;
+    headerReadTimeout = headerReadTimeout == null ? Duration.ofSeconds(30) : headerReadTimeout;
+    shutdownGrace = shutdownGrace == null ? Duration.ofSeconds(30) : shutdownGrace;
+    configReloadInterval = configReloadInterval == null ? Duration.ofSeconds(2) : configReloadInterval;
+    trustedProxies = trustedProxies == null ? List.of() : List.copyOf(trustedProxies);
+    accessLog = accessLog == null ? Boolean.TRUE : accessLog;
+  }
+}

@@ -1,0 +1,104 @@
+package dev.portalgateway.host.ops;
+
+import io.prometheus.client.CollectorRegistry;
+import io.prometheus.client.Counter;
+import io.prometheus.client.Gauge;
+import io.prometheus.client.Histogram;
+import io.prometheus.client.hotspot.DefaultExports;
+
+/**
+ * The gateway's own metrics, all named {@code portal_gateway_*}, in one registry per gateway
+ * instance (tests run several gateways in one JVM).
+ *
+ * <p>Labels stay low-cardinality: the route is a configured upstream or lease name (anything else
+ * is {@code unknown}), the method is one of the standard ones (else {@code OTHER}), and the status
+ * is a class ({@code 2xx}).
+ */
+public final class GatewayMetrics {
+  /** Buckets from 1 ms to 5 min: API calls, model calls and long streams all land somewhere useful. */
+  private static final double[] DURATION_BUCKETS = {
+      .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+  /** The gateway's own overhead should sit in microseconds to a few milliseconds. */
+  private static final double[] OVERHEAD_BUCKETS = {
+      .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1};
+
+  private final CollectorRegistry registry;
+  private final Counter requests;
+  private final Histogram requestDuration;
+  private final Histogram upstreamDuration;
+  private final Histogram overhead;
+  private final Gauge inFlight;
+  private final Counter configReloads;
+
+  public GatewayMetrics(boolean jvmMetrics) {
+    registry = new CollectorRegistry(true);
+    requests = Counter.build("portal_gateway_requests_total", "Requests answered, by route, method and status class.")
+        .labelNames("route", "method", "status_class").register(registry);
+    requestDuration = Histogram.build("portal_gateway_request_duration_seconds",
+            "Time from the request's arrival until its response body was fully sent.")
+        .labelNames("route").buckets(DURATION_BUCKETS).register(registry);
+    upstreamDuration = Histogram.build("portal_gateway_upstream_duration_seconds",
+            "Time the connector took to get the upstream's response head (time to first byte).")
+        .labelNames("route").buckets(DURATION_BUCKETS).register(registry);
+    overhead = Histogram.build("portal_gateway_overhead_seconds",
+            "The gateway's own time per request: time to send the response head minus upstream time.")
+        .labelNames("route").buckets(OVERHEAD_BUCKETS).register(registry);
+    inFlight = Gauge.build("portal_gateway_requests_in_flight", "Requests being handled now.").register(registry);
+    configReloads = Counter.build("portal_gateway_config_reloads_total", "Configuration reloads, by outcome.")
+        .labelNames("outcome").register(registry);
+    if (jvmMetrics) {
+      DefaultExports.register(registry);
+    }
+  }
+
+  /** @return the registry that {@code /metrics} exports and plugins register into */
+  public CollectorRegistry registry() {
+    return registry;
+  }
+
+  public void requestStarted() {
+    inFlight.inc();
+  }
+
+  /**
+   * @param route the route label
+   * @param method the request method
+   * @param status the response status
+   * @param totalNanos arrival to last byte
+   * @param upstreamNanos time in the connector until the response head, or -1 when none was called
+   * @param headNanos arrival until the response head was sent
+   */
+  public void requestFinished(String route, String method, int status, long totalNanos, long upstreamNanos, long headNanos) {
+    inFlight.dec();
+    requests.labels(route, methodLabel(method), statusClass(status)).inc();
+    requestDuration.labels(route).observe(totalNanos / 1e9);
+    if (upstreamNanos >= 0) {
+      upstreamDuration.labels(route).observe(upstreamNanos / 1e9);
+      overhead.labels(route).observe(Math.max(0, headNanos - upstreamNanos) / 1e9);
+    } else {
+      overhead.labels(route).observe(headNanos / 1e9);
+    }
+  }
+
+  /** @param outcome {@code applied}, {@code rejected} or {@code unchanged} */
+  public void configReloaded(String outcome) {
+    configReloads.labels(outcome).inc();
+  }
+
+  static String statusClass(int status) {
+    return switch (status / 100) {
+      case 1 -> "1xx";
+      case 2 -> "2xx";
+      case 3 -> "3xx";
+      case 4 -> "4xx";
+      default -> "5xx";
+    };
+  }
+
+  static String methodLabel(String method) {
+    return switch (method) {
+      case "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS" -> method;
+      default -> "OTHER";
+    };
+  }
+}

@@ -1,0 +1,60 @@
+package dev.portalgateway.host.ops;
+
+import java.util.Locale;
+import java.util.Set;
+
+/** Decides what never reaches a log line: credentials in headers and in query strings. */
+public final class Redaction {
+  /** What a redacted value is replaced with. */
+  public static final String REDACTED = "REDACTED";
+
+  private static final Set<String> SENSITIVE_HEADERS = Set.of(
+      "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token");
+  private static final Set<String> SENSITIVE_PARAMS = Set.of(
+      "api_key", "apikey", "key", "token", "access_token", "id_token", "refresh_token", "code",
+      "client_secret", "password", "secret", "sig", "signature", "state");
+
+  private Redaction() {}
+
+  /** @return whether a header's value is a credential */
+  public static boolean isSensitiveHeader(String name) {
+    return SENSITIVE_HEADERS.contains(name.toLowerCase(Locale.ROOT));
+  }
+
+  /** @return the header value, or {@link #REDACTED} when it is a credential */
+  public static String headerValue(String name, String value) {
+    return isSensitiveHeader(name) ? REDACTED : value;
+  }
+
+  /**
+   * @param rawQuery a query string without {@code ?}, or {@code null}
+   * @return the query with the values of credential parameters replaced
+   */
+  public static String query(String rawQuery) {
+    if (rawQuery == null || rawQuery.isEmpty()) {
+      return rawQuery;
+    }
+    StringBuilder out = new StringBuilder(rawQuery.length());
+    int start = 0;
+    while (start <= rawQuery.length()) {
+      int amp = rawQuery.indexOf('&', start);
+      int end = amp < 0 ? rawQuery.length() : amp;
+      String pair = rawQuery.substring(start, end);
+      int eq = pair.indexOf('=');
+      String name = eq < 0 ? pair : pair.substring(0, eq);
+      if (out.length() > 0 || start > 0) {
+        out.append('&');
+      }
+      if (eq >= 0 && SENSITIVE_PARAMS.contains(name.toLowerCase(Locale.ROOT))) {
+        out.append(name).append('=').append(REDACTED);
+      } else {
+        out.append(pair);
+      }
+      if (amp < 0) {
+        break;
+      }
+      start = amp + 1;
+    }
+    return out.toString();
+  }
+}

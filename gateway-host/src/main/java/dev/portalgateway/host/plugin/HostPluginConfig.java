@@ -1,0 +1,46 @@
+package dev.portalgateway.host.plugin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portalgateway.api.InvalidConfigException;
+import dev.portalgateway.api.PluginConfig;
+import dev.portalgateway.host.config.ConfigBinder;
+import dev.portalgateway.host.config.ConfigException;
+import java.util.Map;
+
+/** A plugin's YAML subtree, bound with the same rules as the gateway's own settings. */
+final class HostPluginConfig implements PluginConfig {
+  private final String path;
+  private final JsonNode tree;
+
+  /**
+   * @param pluginName the plugin's name
+   * @param tree its subtree, without the host's own {@code enabled} key; {@code null} means empty
+   */
+  HostPluginConfig(String pluginName, JsonNode tree) {
+    this.path = "plugins." + pluginName;
+    ObjectNode copy = tree instanceof ObjectNode o ? o.deepCopy() : JsonNodeFactory.instance.objectNode();
+    copy.remove("enabled");
+    this.tree = copy;
+  }
+
+  @Override
+  public String path() {
+    return path;
+  }
+
+  @Override
+  public <T> T bind(Class<T> type) throws InvalidConfigException {
+    try {
+      return ConfigBinder.bind(tree, type, path);
+    } catch (ConfigException e) {
+      throw new InvalidConfigException(e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Map<String, Object> asMap() {
+    return ConfigBinder.toMap(tree);
+  }
+}

@@ -1,0 +1,259 @@
+package dev.portalgateway.host.proxy;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.portalgateway.api.Body;
+import dev.portalgateway.api.Headers;
+import dev.portalgateway.api.Principal;
+import dev.portalgateway.api.Problem;
+import dev.portalgateway.api.ProblemException;
+import dev.portalgateway.api.Request;
+import dev.portalgateway.api.Response;
+import dev.portalgateway.host.config.ServerConfig;
+import dev.portalgateway.host.ops.AccessLog;
+import dev.portalgateway.host.ops.GatewayMetrics;
+import dev.portalgateway.host.ops.JsonLog;
+import dev.portalgateway.host.runtime.ExchangeRecord;
+import dev.portalgateway.host.runtime.FilterChain;
+import dev.portalgateway.host.runtime.GatewayRuntime;
+import dev.portalgateway.host.runtime.RouteTable;
+import dev.portalgateway.host.runtime.RuntimeHolder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * Serves {@code /peer/{name}/{rest}}: turns the exchange into a {@link Request}, runs it through
+ * the current generation's chain, and streams the {@link Response} back.
+ */
+public final class ProxyHandler implements HttpHandler {
+  private static final String PREFIX = "/peer/";
+
+  private final RuntimeHolder runtimes;
+  private final GatewayMetrics metrics;
+  private final StreamingResponseWriter writer;
+  private final String scheme;
+
+  /**
+   * @param runtimes the current configuration generation
+   * @param metrics where request metrics go
+   * @param keepaliveTimer runs SSE keep-alive checks
+   * @param scheme {@code http} or {@code https}, as the listener serves
+   */
+  public ProxyHandler(RuntimeHolder runtimes, GatewayMetrics metrics, ScheduledExecutorService keepaliveTimer, String scheme) {
+    this.runtimes = runtimes;
+    this.metrics = metrics;
+    this.writer = new StreamingResponseWriter(keepaliveTimer);
+    this.scheme = scheme;
+  }
+
+  @Override
+  public void handle(HttpExchange exchange) throws IOException {
+    long start = System.nanoTime();
+    metrics.requestStarted();
+    GatewayRuntime runtime = runtimes.acquire();
+    ServerConfig server = runtime.config().config().server();
+    Headers requestHeaders = headersOf(exchange.getRequestHeaders());
+    String requestId = RequestIds.accept(requestHeaders.first("X-Request-Id"));
+    String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
+    String rawPath = exchange.getRequestURI().getRawPath();
+    String rawQuery = exchange.getRequestURI().getRawQuery();
+    InetAddress peer = exchange.getRemoteAddress().getAddress();
+    InetAddress client = runtime.clientAddresses().client(peer, requestHeaders.all("X-Forwarded-For"));
+    ExchangeRecord record = new ExchangeRecord();
+    String route = null;
+    int status = 500;
+    long headNanos = -1;
+    long bytesOut = 0;
+    LimitedInputStream requestBody = null;
+    String outcome = "ok";
+    try {
+      Response response;
+      CorsPolicy cors = CorsPolicy.DISABLED;
+      int slash = rawPath == null ? -1 : rawPath.indexOf('/', PREFIX.length());
+      if (headSize(method, rawPath, rawQuery, requestHeaders) > server.maxHeaderBytes()) {
+        response = Problem.of(431, "headers-too-large", "Request Header Fields Too Large",
+            "The request line and headers are larger than " + server.maxHeaderBytes() + " bytes.",
+            "Send fewer or smaller headers, or raise server.max_header_bytes.").toResponse();
+      } else if (rawPath == null || !rawPath.startsWith(PREFIX) || rawPath.length() == PREFIX.length() || slash == PREFIX.length()) {
+        response = Problem.of(404, "not-found", "Not Found",
+            "The gateway serves /peer/NAME/... only; '" + rawPath + "' names no upstream or lease.",
+            "Call /peer/NAME/PATH, where NAME is an upstream from the configuration or a Portal lease.").toResponse();
+      } else {
+        route = slash < 0 ? rawPath.substring(PREFIX.length()) : rawPath.substring(PREFIX.length(), slash);
+        String upstreamPath = slash < 0 ? "/" : rawPath.substring(slash);
+        RouteTable routes = runtime.routes();
+        cors = routes.cors(route);
+        if (cors.isPreflight(method, requestHeaders)) {
+          response = cors.preflight(requestHeaders);
+        } else {
+          long declared = declaredLength(requestHeaders);
+          if (declared == -2) {
+            response = Problem.of(400, "bad-content-length", "Bad Request",
+                "The Content-Length header is not a single non-negative number.", null).toResponse();
+          } else if (declared > server.maxBodyBytes()) {
+            response = new dev.portalgateway.api.BodyTooLargeException(server.maxBodyBytes()).toResponse();
+          } else {
+            Body body;
+            if (declared == 0 && !requestHeaders.contains("Transfer-Encoding")) {
+              body = Body.empty();
+            } else {
+              requestBody = new LimitedInputStream(exchange.getRequestBody(), server.maxBodyBytes());
+              body = Body.ofStream(requestBody, declared);
+            }
+            Request request = Request.builder()
+                .method(method)
+                .scheme(scheme)
+                .host(requestHeaders.first("Host"))
+                .path(rawPath)
+                .route(route)
+                .upstreamPath(upstreamPath)
+                .rawQuery(rawQuery)
+                .headers(forwardHeaders(requestHeaders, peer, runtime.clientAddresses().isTrustedProxy(peer), requestId))
+                .body(body)
+                .clientAddress(client)
+                .requestId(requestId)
+                .attribute(FilterChain.EXCHANGE_RECORD, record)
+                .build();
+            response = runChain(runtime, request);
+          }
+        }
+      }
+      Headers responseHeaders = cors.decorate(requestHeaders, responseHeaders(response.headers(), requestId));
+      status = response.status();
+      Body body = response.body();
+      boolean bodiless = "HEAD".equals(method) || status == 204 || status == 304 || status < 200;
+      long length = bodiless || body.length() == 0 ? -1 : body.length() < 0 ? 0 : body.length();
+      copyHeaders(responseHeaders, exchange.getResponseHeaders());
+      exchange.sendResponseHeaders(status, length);
+      headNanos = System.nanoTime() - start;
+      if (length == -1) {
+        body.discard();
+      } else {
+        boolean eventStream = responseHeaders.first("Content-Type") != null
+            && responseHeaders.first("Content-Type").toLowerCase(Locale.ROOT).startsWith("text/event-stream");
+        OutputStream out = exchange.getResponseBody();
+        try (InputStream in = body.open()) {
+          bytesOut = writer.copy(in, out, eventStream ? runtime.routes().sseKeepalive(route) : java.time.Duration.ZERO);
+        }
+      }
+    } catch (StreamingResponseWriter.UpstreamReadException e) {
+      outcome = "upstream_aborted";
+      JsonLog.warn("proxy", "upstream failed while streaming the response body; aborting the client's response",
+          "request_id", requestId, "route", route, "error", e.getCause());
+      // Leaving without closing the body stream makes the server drop the connection instead of
+      // ending the body cleanly, so the client sees a truncated response, not a complete one.
+      throw e;
+    } catch (IOException e) {
+      outcome = "client_aborted";
+    } finally {
+      long total = System.nanoTime() - start;
+      if (!"upstream_aborted".equals(outcome)) {
+        exchange.close();
+      }
+      String label = route == null ? RouteTable.UNKNOWN : runtime.routes().metricsLabel(route);
+      metrics.requestFinished(label, method, status, total, record.upstreamNanos(), headNanos < 0 ? total : headNanos);
+      if (server.accessLog()) {
+        Principal principal = record.principal();
+        AccessLog.write(new AccessLog.Entry(requestId, method, rawPath, rawQuery, route, status, total,
+            record.upstreamNanos(), requestBody == null ? 0 : requestBody.count(), bytesOut,
+            client.getHostAddress(), requestHeaders.first("User-Agent"),
+            principal == null ? null : principal.id(), outcome));
+      }
+      runtime.release();
+    }
+  }
+
+  private static Response runChain(GatewayRuntime runtime, Request request) {
+    try {
+      return runtime.chain().proceed(request);
+    } catch (ProblemException e) {
+      if (e.problem().status() >= 500) {
+        JsonLog.warn("proxy", e.problem().detail(), "request_id", request.requestId(), "route", request.route(),
+            "problem", e.problem().type(), "error", e.getCause());
+      }
+      return e.toResponse();
+    } catch (IOException e) {
+      JsonLog.warn("proxy", "request failed", "request_id", request.requestId(), "route", request.route(), "error", e);
+      return Problem.of(502, "bad-gateway", "Bad Gateway", "The gateway could not complete the request upstream.",
+          "See the gateway log for request id " + request.requestId() + ".").toResponse();
+    } catch (RuntimeException | LinkageError e) {
+      JsonLog.error("proxy", "a filter or connector failed", "request_id", request.requestId(), "route",
+          request.route(), "error", e);
+      return Problem.of(500, "internal-error", "Internal Server Error", "The gateway failed to handle the request.",
+          "See the gateway log for request id " + request.requestId() + ".").toResponse();
+    }
+  }
+
+  /** The request fields to send upstream: hop-by-hop removed, forwarding fields added. */
+  private Headers forwardHeaders(Headers in, InetAddress peer, boolean fromTrustedProxy, String requestId) {
+    Headers.Builder b = HopByHop.strip(in).toBuilder();
+    String priorFor = String.join(", ", in.all("X-Forwarded-For"));
+    b.set("X-Forwarded-For", priorFor.isEmpty() ? peer.getHostAddress() : priorFor + ", " + peer.getHostAddress());
+    // Proto and host describe the client's view; only a trusted proxy in front may have set them.
+    if (!fromTrustedProxy || b.first("X-Forwarded-Proto") == null) {
+      b.set("X-Forwarded-Proto", scheme);
+    }
+    String host = in.first("Host");
+    if (host != null && (!fromTrustedProxy || b.first("X-Forwarded-Host") == null)) {
+      b.set("X-Forwarded-Host", host);
+    }
+    b.set("X-Request-Id", requestId);
+    return b.build();
+  }
+
+  private static Headers responseHeaders(Headers upstream, String requestId) {
+    Headers.Builder b = HopByHop.strip(upstream).toBuilder();
+    // The server writes its own Content-Length (from the length we pass) and Date.
+    b.remove("Content-Length");
+    b.remove("Date");
+    b.set("X-Request-Id", requestId);
+    return b.build();
+  }
+
+  /** @return the declared length, -1 when none, -2 when malformed */
+  private static long declaredLength(Headers h) {
+    List<String> values = h.all("Content-Length");
+    if (values.isEmpty()) {
+      return h.contains("Transfer-Encoding") ? -1 : 0;
+    }
+    if (values.size() > 1 || h.contains("Transfer-Encoding")) {
+      return -2; // ambiguous framing is how requests get smuggled
+    }
+    try {
+      long n = Long.parseLong(values.get(0).trim());
+      return n < 0 ? -2 : n;
+    } catch (NumberFormatException e) {
+      return -2;
+    }
+  }
+
+  private static long headSize(String method, String path, String query, Headers headers) {
+    long size = method.length() + (path == null ? 0 : path.length()) + (query == null ? 0 : query.length() + 1) + 12;
+    for (int i = 0; i < headers.size(); i++) {
+      size += headers.name(i).length() + headers.value(i).length() + 4;
+    }
+    return size;
+  }
+
+  private static Headers headersOf(com.sun.net.httpserver.Headers jdk) {
+    Headers.Builder b = Headers.builder();
+    for (Map.Entry<String, List<String>> e : jdk.entrySet()) {
+      for (String v : e.getValue()) {
+        b.add(e.getKey(), v);
+      }
+    }
+    return b.build();
+  }
+
+  private static void copyHeaders(Headers from, com.sun.net.httpserver.Headers to) {
+    for (int i = 0; i < from.size(); i++) {
+      to.add(from.name(i), from.value(i));
+    }
+  }
+}

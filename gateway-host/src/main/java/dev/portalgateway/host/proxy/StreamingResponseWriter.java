@@ -1,0 +1,146 @@
+package dev.portalgateway.host.proxy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Copies a response body to the client as it arrives. It flushes whenever the source has nothing
+ * more buffered, so each server-sent event leaves as soon as the upstream has written it, while a
+ * bulk download still goes out in full buffers.
+ *
+ * <p>For event streams it can also send a {@code :} comment line after a quiet interval, so that
+ * proxies and load balancers with idle timeouts keep the stream open. A comment is only ever
+ * written between events, never inside one.
+ */
+final class StreamingResponseWriter {
+  private static final byte[] KEEPALIVE = ":\n\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final int BUFFER = 16 * 1024;
+
+  private final ScheduledExecutorService keepaliveTimer;
+
+  StreamingResponseWriter(ScheduledExecutorService keepaliveTimer) {
+    this.keepaliveTimer = keepaliveTimer;
+  }
+
+  /** Thrown when the upstream side failed mid-body; the client side was fine. */
+  static final class UpstreamReadException extends IOException {
+    UpstreamReadException(IOException cause) {
+      super(cause.getMessage(), cause);
+    }
+  }
+
+  /**
+   * @param in the body; read to its end
+   * @param out the client's stream; flushed, not closed
+   * @param keepalive the quiet interval before a comment, or zero for none
+   * @return the bytes copied
+   * @throws UpstreamReadException when reading {@code in} failed
+   * @throws IOException when writing to the client failed (it hung up)
+   */
+  long copy(InputStream in, OutputStream out, Duration keepalive) throws IOException {
+    if (keepalive.isZero()) {
+      return copyPlain(in, out);
+    }
+    return copyEventStream(in, out, keepalive);
+  }
+
+  private static long copyPlain(InputStream in, OutputStream out) throws IOException {
+    byte[] buf = new byte[BUFFER];
+    long total = 0;
+    while (true) {
+      int n = read(in, buf);
+      if (n < 0) {
+        return total;
+      }
+      out.write(buf, 0, n);
+      total += n;
+      if (available(in) <= 0) {
+        out.flush();
+      }
+    }
+  }
+
+  private long copyEventStream(InputStream in, OutputStream out, Duration keepalive) throws IOException {
+    EventStreamState state = new EventStreamState(out);
+    long intervalNanos = keepalive.toNanos();
+    ScheduledFuture<?> task = keepaliveTimer.scheduleAtFixedRate(
+        () -> state.keepaliveIfIdle(intervalNanos), intervalNanos / 2, Math.max(1, intervalNanos / 2), TimeUnit.NANOSECONDS);
+    try {
+      byte[] buf = new byte[BUFFER];
+      long total = 0;
+      while (true) {
+        int n = read(in, buf);
+        if (n < 0) {
+          return total;
+        }
+        state.write(buf, n, available(in) <= 0);
+        total += n;
+      }
+    } finally {
+      task.cancel(false);
+    }
+  }
+
+  private static int read(InputStream in, byte[] buf) throws UpstreamReadException {
+    try {
+      int n;
+      do {
+        n = in.read(buf);
+      } while (n == 0);
+      return n;
+    } catch (IOException e) {
+      throw new UpstreamReadException(e);
+    }
+  }
+
+  private static int available(InputStream in) {
+    try {
+      return in.available();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /** Writes from the copier and the keep-alive timer, one at a time. */
+  private static final class EventStreamState {
+    private final OutputStream out;
+    private long lastWrite = System.nanoTime();
+    /** The last four bytes written: an event ends with a blank line (LF LF, CR CR or CRLF CRLF). */
+    private int tail = 0x0A0A;
+    private boolean failed;
+
+    EventStreamState(OutputStream out) {
+      this.out = out;
+    }
+
+    synchronized void write(byte[] buf, int n, boolean flush) throws IOException {
+      out.write(buf, 0, n);
+      if (flush) {
+        out.flush();
+      }
+      for (int i = Math.max(0, n - 4); i < n; i++) {
+        tail = tail << 8 | (buf[i] & 0xFF);
+      }
+      lastWrite = System.nanoTime();
+    }
+
+    synchronized void keepaliveIfIdle(long intervalNanos) {
+      boolean betweenEvents = (tail & 0xFFFF) == 0x0A0A || (tail & 0xFFFF) == 0x0D0D || tail == 0x0D0A0D0A;
+      if (failed || !betweenEvents || System.nanoTime() - lastWrite < intervalNanos) {
+        return;
+      }
+      try {
+        out.write(KEEPALIVE);
+        out.flush();
+        lastWrite = System.nanoTime();
+      } catch (IOException e) {
+        failed = true; // the client is gone; the copier notices on its next write
+      }
+    }
+  }
+}

@@ -1,0 +1,29 @@
+package dev.portalgateway.host.runtime;
+
+import dev.portalgateway.api.Principal;
+
+/**
+ * What the end of the chain saw of one exchange: connector time (summed over retries) and the
+ * principal the filters established. Read by the handler for metrics and the access log.
+ */
+public final class ExchangeRecord {
+  private volatile long upstreamNanos = -1;
+  private volatile Principal principal;
+
+  synchronized void connectorCalled(long nanos, Principal who) {
+    upstreamNanos = upstreamNanos < 0 ? nanos : upstreamNanos + nanos;
+    if (who != null) {
+      principal = who;
+    }
+  }
+
+  /** @return nanoseconds spent in the connector, or -1 when it was never called */
+  public long upstreamNanos() {
+    return upstreamNanos;
+  }
+
+  /** @return the principal, or {@code null} when none was established before the connector */
+  public Principal principal() {
+    return principal;
+  }
+}

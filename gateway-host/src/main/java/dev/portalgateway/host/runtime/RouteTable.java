@@ -1,0 +1,96 @@
+package dev.portalgateway.host.runtime;
+
+import dev.portalgateway.api.Connector;
+import dev.portalgateway.api.Problem;
+import dev.portalgateway.api.ProblemException;
+import dev.portalgateway.host.config.CorsConfig;
+import dev.portalgateway.host.config.GatewayConfig;
+import dev.portalgateway.host.config.ProxyConfig;
+import dev.portalgateway.host.config.UpstreamConfig;
+import dev.portalgateway.host.proxy.CorsPolicy;
+import dev.portalgateway.host.upstream.HttpUpstreamConnector;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Which connector serves each name under {@code /peer/}: the configured plain upstreams. Names
+ * that are not configured fall through to the {@code fallback} connector (the Portal relay) or,
+ * without one, are answered 404.
+ */
+public final class RouteTable implements AutoCloseable {
+  /** The metrics label of every name that is not a configured route. */
+  public static final String UNKNOWN = "unknown";
+
+  private final Map<String, Route> routes;
+  private final CorsPolicy defaultCors;
+  private final Duration defaultSseKeepalive;
+  private final Connector fallback;
+
+  private RouteTable(Map<String, Route> routes, CorsPolicy defaultCors, Duration defaultSseKeepalive, Connector fallback) {
+    this.routes = routes;
+    this.defaultCors = defaultCors;
+    this.defaultSseKeepalive = defaultSseKeepalive;
+    this.fallback = fallback;
+  }
+
+  /** Builds the table of one configuration generation; it owns the connectors it creates. */
+  public static RouteTable of(GatewayConfig config) {
+    CorsPolicy defaultCors = CorsPolicy.of(config.cors());
+    Map<String, Route> routes = new LinkedHashMap<>();
+    for (Map.Entry<String, UpstreamConfig> e : config.upstreams().entrySet()) {
+      UpstreamConfig u = e.getValue();
+      ProxyConfig effective = config.proxy().overriddenBy(u);
+      CorsConfig cors = u.cors();
+      routes.put(e.getKey(), new Route(e.getKey(),
+          new HttpUpstreamConnector(e.getKey(), u.url(), effective.connectTimeout(), effective.responseTimeout()),
+          cors == null ? defaultCors : CorsPolicy.of(cors), effective.sseKeepalive()));
+    }
+    return new RouteTable(Map.copyOf(routes), defaultCors, config.proxy().sseKeepalive(), null);
+  }
+
+  /** @return the configured route of this name, or {@code null} */
+  public Route route(String name) {
+    return routes.get(name);
+  }
+
+  /** @return the label metrics use for {@code name} */
+  public String metricsLabel(String name) {
+    return routes.containsKey(name) ? name : UNKNOWN;
+  }
+
+  /** @return the CORS policy for {@code name} */
+  public CorsPolicy cors(String name) {
+    Route r = routes.get(name);
+    return r == null ? defaultCors : r.cors();
+  }
+
+  /** @return the SSE keep-alive interval for {@code name} */
+  public Duration sseKeepalive(String name) {
+    Route r = routes.get(name);
+    return r == null ? defaultSseKeepalive : r.sseKeepalive();
+  }
+
+  /**
+   * @param name the name from the path
+   * @return the connector that serves it
+   * @throws ProblemException 404 when nothing serves it
+   */
+  Connector connectorFor(String name) throws ProblemException {
+    Route r = routes.get(name);
+    if (r != null) {
+      return r.connector();
+    }
+    if (fallback != null) {
+      return fallback;
+    }
+    throw new ProblemException(Problem.of(404, "unknown-route", "Not Found",
+        "No upstream or lease is named '" + name + "'.",
+        "Use /peer/NAME/... with a name from upstreams: in the gateway configuration."));
+  }
+
+  @Override
+  public void close() {
+    routes.values().forEach(r -> r.connector().close());
+  }
+}

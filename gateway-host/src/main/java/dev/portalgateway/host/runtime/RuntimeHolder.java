@@ -1,0 +1,62 @@
+package dev.portalgateway.host.runtime;
+
+import dev.portalgateway.host.config.ConfigException;
+import dev.portalgateway.host.config.ConfigLoader.LoadedConfig;
+import dev.portalgateway.host.plugin.ActiveFilter;
+import dev.portalgateway.host.plugin.FilterFactory;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** Holds the current generation and swaps in new ones atomically. */
+public final class RuntimeHolder implements AutoCloseable {
+  private final FilterFactory filters;
+  private final AtomicReference<GatewayRuntime> current = new AtomicReference<>();
+
+  /**
+   * @param filters creates each generation's filters
+   * @param initial the first configuration
+   * @throws ConfigException when a plugin refuses the configuration
+   */
+  public RuntimeHolder(FilterFactory filters, LoadedConfig initial) throws ConfigException {
+    this.filters = filters;
+    current.set(build(initial));
+  }
+
+  /** Builds a generation without installing it, to check a configuration completely. */
+  public GatewayRuntime build(LoadedConfig config) throws ConfigException {
+    List<ActiveFilter> active = filters.create(config.config().plugins(), config.paths().dataDir());
+    return new GatewayRuntime(config, RouteTable.of(config.config()), active);
+  }
+
+  /** @return the current generation, acquired; the caller must {@link GatewayRuntime#release()} it */
+  public GatewayRuntime acquire() {
+    while (true) {
+      GatewayRuntime r = current.get();
+      if (r.tryAcquire()) {
+        return r;
+      }
+      // Lost a race with a swap: the generation just closed, the next read sees its successor.
+    }
+  }
+
+  /** @return the current generation, for reading its configuration; not acquired */
+  public GatewayRuntime peek() {
+    return current.get();
+  }
+
+  /**
+   * Builds and installs a generation from {@code config}; the previous one retires.
+   *
+   * @throws ConfigException when a plugin refuses the configuration; the current one stays
+   */
+  public void replace(LoadedConfig config) throws ConfigException {
+    GatewayRuntime next = build(config);
+    GatewayRuntime previous = current.getAndSet(next);
+    previous.retire();
+  }
+
+  @Override
+  public void close() {
+    current.get().retire();
+  }
+}

@@ -1,0 +1,59 @@
+package dev.portalgateway.host.server;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import io.prometheus.client.CollectorRegistry;
+import io.prometheus.client.exporter.common.TextFormat;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The admin listener: {@code /metrics} (Prometheus text format), {@code /healthz} (the process
+ * is alive) and {@code /readyz} (send traffic: the gateway is serving and not draining).
+ * It listens on loopback by default, because metrics name every route.
+ */
+final class AdminHandler implements HttpHandler {
+  private final CollectorRegistry registry;
+  private final BooleanSupplier ready;
+
+  AdminHandler(CollectorRegistry registry, BooleanSupplier ready) {
+    this.registry = registry;
+    this.ready = ready;
+  }
+
+  @Override
+  public void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String path = exchange.getRequestURI().getPath();
+      switch (path) {
+        case "/metrics" -> metrics(exchange);
+        case "/healthz" -> json(exchange, 200, "{\"status\":\"ok\"}");
+        case "/readyz" -> {
+          boolean ok = ready.getAsBoolean();
+          json(exchange, ok ? 200 : 503, ok ? "{\"status\":\"ready\"}" : "{\"status\":\"not ready\",\"reason\":\"draining\"}");
+        }
+        default -> json(exchange, 404, "{\"status\":\"not found\",\"paths\":[\"/metrics\",\"/healthz\",\"/readyz\"]}");
+      }
+    }
+  }
+
+  private void metrics(HttpExchange exchange) throws IOException {
+    StringWriter text = new StringWriter(16 * 1024);
+    TextFormat.write004(text, registry.metricFamilySamples());
+    byte[] body = text.toString().getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", TextFormat.CONTENT_TYPE_004);
+    exchange.sendResponseHeaders(200, body.length);
+    exchange.getResponseBody().write(body);
+  }
+
+  private static void json(HttpExchange exchange, int status, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.getResponseHeaders().set("Cache-Control", "no-store");
+    exchange.sendResponseHeaders(status, bytes.length);
+    exchange.getResponseBody().write(bytes);
+  }
+
+}

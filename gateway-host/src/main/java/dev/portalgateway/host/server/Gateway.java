@@ -1,0 +1,153 @@
+package dev.portalgateway.host.server;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.portalgateway.host.config.ConfigException;
+import dev.portalgateway.host.config.ConfigLoader;
+import dev.portalgateway.host.config.ConfigLoader.LoadedConfig;
+import dev.portalgateway.host.config.ConfigWatcher;
+import dev.portalgateway.host.config.ListenAddress;
+import dev.portalgateway.host.config.ServerConfig;
+import dev.portalgateway.host.ops.GatewayMetrics;
+import dev.portalgateway.host.ops.JsonLog;
+import dev.portalgateway.host.plugin.FilterFactory;
+import dev.portalgateway.host.plugin.PluginCatalog;
+import dev.portalgateway.host.proxy.ProxyHandler;
+import dev.portalgateway.host.runtime.RuntimeHolder;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * A running gateway: the proxy and admin listeners, the plugins, the current configuration
+ * generation and the background timers. {@link #start} builds it; {@link #drainAndStop} ends it.
+ */
+public final class Gateway implements AutoCloseable {
+  private final HttpServer proxyServer;
+  private final HttpServer adminServer;
+  private final RuntimeHolder runtimes;
+  private final ScheduledExecutorService timers;
+  private volatile boolean draining;
+  private volatile boolean stopped;
+
+  private Gateway(HttpServer proxyServer, HttpServer adminServer, RuntimeHolder runtimes, ScheduledExecutorService timers) {
+    this.proxyServer = proxyServer;
+    this.adminServer = adminServer;
+    this.runtimes = runtimes;
+    this.timers = timers;
+  }
+
+  /**
+   * Loads the plugins, builds the first generation and starts both listeners.
+   *
+   * @param loaded the validated configuration
+   * @param loader re-reads the file on change
+   * @param jvmMetrics whether to export JVM metrics (off in tests that start several gateways)
+   * @return the running gateway
+   * @throws ConfigException when plugins or their configuration are wrong
+   * @throws IOException when a listener cannot bind
+   */
+  public static Gateway start(LoadedConfig loaded, ConfigLoader loader, boolean jvmMetrics)
+      throws ConfigException, IOException {
+    ServerConfig server = loaded.config().server();
+    GatewayMetrics metrics = new GatewayMetrics(jvmMetrics);
+    PluginCatalog catalog = PluginCatalog.load(loaded.paths().pluginsDir());
+    RuntimeHolder runtimes = new RuntimeHolder(new FilterFactory(catalog, metrics.registry(), Clock.systemUTC()), loaded);
+    ScheduledExecutorService timers = Executors.newScheduledThreadPool(1, r -> {
+      Thread t = new Thread(r, "gateway-timer");
+      t.setDaemon(true);
+      return t;
+    });
+    HttpServer proxy;
+    HttpServer admin;
+    try {
+      proxy = bind(server.httpProvider(), server.listen(), "server.listen", server.headerReadTimeout());
+      try {
+        admin = bind(server.httpProvider(), server.adminListen(), "server.admin_listen", server.headerReadTimeout());
+      } catch (IOException e) {
+        proxy.stop(0);
+        throw e;
+      }
+    } catch (IOException e) {
+      runtimes.close();
+      timers.shutdownNow();
+      throw e;
+    }
+    Gateway gateway = new Gateway(proxy, admin, runtimes, timers);
+    proxy.createContext("/", new ProxyHandler(runtimes, metrics, timers, "http"));
+    admin.createContext("/", new AdminHandler(metrics.registry(), gateway::isReady));
+    proxy.start();
+    admin.start();
+    if (loaded.paths().configFile() != null && !server.configReloadInterval().isZero()) {
+      new ConfigWatcher(loaded.paths().configFile(), loader, runtimes, metrics).start(timers, server.configReloadInterval());
+    }
+    JsonLog.info("gateway", "Portal Gateway is serving",
+        "listen", describe(proxy.getAddress()), "admin", describe(admin.getAddress()),
+        "http_provider", server.httpProvider(),
+        "config", loaded.paths().configFile() == null ? "(defaults)" : loaded.paths().configFile().toString(),
+        "upstreams", String.join(",", loaded.config().upstreams().keySet()),
+        "plugins", String.join(",", runtimes.peek().pluginNames()));
+    return gateway;
+  }
+
+  private static HttpServer bind(String provider, String listen, String key, Duration headerReadTimeout) throws IOException {
+    InetSocketAddress address = ListenAddress.parse(listen);
+    try {
+      return HttpServerFactory.create(provider, address, headerReadTimeout);
+    } catch (BindException e) {
+      throw new BindException("cannot listen on " + listen + " (" + key + "): " + e.getMessage()
+          + "; another process may be using the port, pick another one");
+    }
+  }
+
+  private static String describe(InetSocketAddress a) {
+    return a.getAddress().getHostAddress() + ":" + a.getPort();
+  }
+
+  /** @return the proxy listener's bound address (port 0 in the configuration picks a free one) */
+  public InetSocketAddress address() {
+    return proxyServer.getAddress();
+  }
+
+  /** @return the admin listener's bound address */
+  public InetSocketAddress adminAddress() {
+    return adminServer.getAddress();
+  }
+
+  /** @return the configuration generations */
+  public RuntimeHolder runtimes() {
+    return runtimes;
+  }
+
+  /** @return whether the gateway takes traffic: started and not draining */
+  public boolean isReady() {
+    return !draining && !stopped;
+  }
+
+  /**
+   * Stops taking new connections, lets in-flight requests finish for up to {@code grace}, then
+   * closes everything. {@code /readyz} answers 503 from the first moment, so load balancers stop
+   * sending traffic while requests drain.
+   */
+  public synchronized void drainAndStop(Duration grace) {
+    if (stopped) {
+      return;
+    }
+    draining = true;
+    JsonLog.info("gateway", "draining in-flight requests", "grace_seconds", grace.toSeconds());
+    proxyServer.stop((int) Math.max(0, Math.min(Integer.MAX_VALUE, grace.toSeconds())));
+    adminServer.stop(0);
+    runtimes.close();
+    timers.shutdownNow();
+    stopped = true;
+    JsonLog.info("gateway", "stopped");
+  }
+
+  @Override
+  public void close() {
+    drainAndStop(Duration.ZERO);
+  }
+}
