@@ -38,6 +38,8 @@ public final class ProxyHandler implements HttpHandler {
   private final GatewayMetrics metrics;
   private final StreamingResponseWriter writer;
   private final String scheme;
+  private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+  private volatile boolean draining;
 
   /**
    * @param runtimes the current configuration generation
@@ -52,8 +54,27 @@ public final class ProxyHandler implements HttpHandler {
     this.scheme = scheme;
   }
 
+  /** Answers new requests with 503 from now on, while those in flight finish. */
+  public void startDraining() {
+    draining = true;
+  }
+
+  /** @return requests being handled now */
+  public int inFlight() {
+    return inFlight.get();
+  }
+
   @Override
   public void handle(HttpExchange exchange) throws IOException {
+    inFlight.incrementAndGet();
+    try {
+      handleCounted(exchange);
+    } finally {
+      inFlight.decrementAndGet();
+    }
+  }
+
+  private void handleCounted(HttpExchange exchange) throws IOException {
     long start = System.nanoTime();
     metrics.requestStarted();
     GatewayRuntime runtime = runtimes.acquire();
@@ -76,7 +97,11 @@ public final class ProxyHandler implements HttpHandler {
       Response response;
       CorsPolicy cors = CorsPolicy.DISABLED;
       int slash = rawPath == null ? -1 : rawPath.indexOf('/', PREFIX.length());
-      if (headSize(method, rawPath, rawQuery, requestHeaders) > server.maxHeaderBytes()) {
+      if (draining) {
+        response = Problem.of(503, "draining", "Service Unavailable", "The gateway is shutting down.",
+            "Retry; another gateway instance will take the request.")
+            .toResponse(Headers.of("Retry-After", "1", "Connection", "close"));
+      } else if (headSize(method, rawPath, rawQuery, requestHeaders) > server.maxHeaderBytes()) {
         response = Problem.of(431, "headers-too-large", "Request Header Fields Too Large",
             "The request line and headers are larger than " + server.maxHeaderBytes() + " bytes.",
             "Send fewer or smaller headers, or raise server.max_header_bytes.").toResponse();

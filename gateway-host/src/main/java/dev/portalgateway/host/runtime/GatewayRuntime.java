@@ -86,7 +86,7 @@ public final class GatewayRuntime {
         filters.get(i).close();
       }
       routes.close();
-      JsonLog.info("config", "previous configuration closed", "fingerprint", config.fingerprint().substring(0, 12));
+      JsonLog.info("config", "configuration generation closed", "fingerprint", config.fingerprint().substring(0, 12));
     }
   }
 }

@@ -29,14 +29,17 @@ public final class Gateway implements AutoCloseable {
   private final HttpServer proxyServer;
   private final HttpServer adminServer;
   private final RuntimeHolder runtimes;
+  private final ProxyHandler proxyHandler;
   private final ScheduledExecutorService timers;
   private volatile boolean draining;
   private volatile boolean stopped;
 
-  private Gateway(HttpServer proxyServer, HttpServer adminServer, RuntimeHolder runtimes, ScheduledExecutorService timers) {
+  private Gateway(HttpServer proxyServer, HttpServer adminServer, RuntimeHolder runtimes, ProxyHandler proxyHandler,
+      ScheduledExecutorService timers) {
     this.proxyServer = proxyServer;
     this.adminServer = adminServer;
     this.runtimes = runtimes;
+    this.proxyHandler = proxyHandler;
     this.timers = timers;
   }
 
@@ -76,8 +79,9 @@ public final class Gateway implements AutoCloseable {
       timers.shutdownNow();
       throw e;
     }
-    Gateway gateway = new Gateway(proxy, admin, runtimes, timers);
-    proxy.createContext("/", new ProxyHandler(runtimes, metrics, timers, "http"));
+    ProxyHandler handler = new ProxyHandler(runtimes, metrics, timers, "http");
+    Gateway gateway = new Gateway(proxy, admin, runtimes, handler, timers);
+    proxy.createContext("/", handler);
     admin.createContext("/", new AdminHandler(metrics.registry(), gateway::isReady));
     proxy.start();
     admin.start();
@@ -137,8 +141,25 @@ public final class Gateway implements AutoCloseable {
       return;
     }
     draining = true;
-    JsonLog.info("gateway", "draining in-flight requests", "grace_seconds", grace.toSeconds());
-    proxyServer.stop((int) Math.max(0, Math.min(Integer.MAX_VALUE, grace.toSeconds())));
+    proxyHandler.startDraining();
+    JsonLog.info("gateway", "draining in-flight requests", "in_flight", proxyHandler.inFlight(),
+        "grace_seconds", grace.toSeconds());
+    // Our own wait, not HttpServer.stop(delay): providers differ (robaho always sleeps the whole
+    // delay), and this way the gateway exits as soon as the last request is done.
+    long deadline = System.nanoTime() + grace.toNanos();
+    while (proxyHandler.inFlight() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    int abandoned = proxyHandler.inFlight();
+    if (abandoned > 0) {
+      JsonLog.warn("gateway", "grace period over; closing requests still in flight", "in_flight", abandoned);
+    }
+    proxyServer.stop(0);
     adminServer.stop(0);
     runtimes.close();
     timers.shutdownNow();
