@@ -1,0 +1,442 @@
+package dev.portalgateway.host.http1;
+
+import dev.portalgateway.api.Body;
+import dev.portalgateway.api.BodyTooLargeException;
+import dev.portalgateway.api.Headers;
+import dev.portalgateway.api.Response;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.SocketTimeoutException;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A small HTTP/1.1 client over pooled {@link Transport}s, with blocking I/O for virtual threads.
+ *
+ * <p>Both ways stream: the request body is written by its own virtual thread as the client sends
+ * it, chunk by chunk, while this thread waits for the response head; the response body is handed
+ * back unread and pulled by whoever consumes it. A connection goes back to the pool only after a
+ * clean, complete exchange.
+ */
+public final class Http1Client implements AutoCloseable {
+  /** Fields the codec writes itself: framing, connection management and the target host. */
+  private static final Set<String> CODEC_FIELDS = Set.of(
+      "host", "content-length", "transfer-encoding", "connection", "keep-alive", "expect", "upgrade", "te", "trailer");
+  private static final byte[] CRLF = {'\r', '\n'};
+  private static final int COPY_BUFFER = 16 * 1024;
+
+  private final TransportPool pool;
+  private final String hostHeader;
+  private final long responseTimeoutNanos;
+
+  /**
+   * @param pool transports to the upstream
+   * @param hostHeader the {@code Host} to send
+   * @param responseTimeoutMillis how long to wait for the response head once the request is sent
+   */
+  public Http1Client(TransportPool pool, String hostHeader, long responseTimeoutMillis) {
+    this.pool = pool;
+    this.hostHeader = hostHeader;
+    this.responseTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(responseTimeoutMillis);
+  }
+
+  /**
+   * Sends a request and returns when the response head has arrived.
+   *
+   * @param method the method
+   * @param target the request target: path and query
+   * @param headers end-to-end fields to send; framing fields are the codec's own
+   * @param body the body
+   * @return the response, its body streaming from the connection
+   * @throws Http1Exception when the upstream cannot be reached, times out or answers garbage
+   * @throws BodyTooLargeException when the request body exceeded its limit while streaming
+   * @throws IOException when the client's request body failed
+   */
+  public Response send(String method, String target, Headers headers, Body body) throws IOException {
+    boolean replayable = body.length() == 0 || body.isReplayable();
+    TransportPool.Connection c = pool.pooled();
+    if (c != null) {
+      try {
+        return exchange(c, method, target, headers, body);
+      } catch (StaleConnectionException e) {
+        c.closeQuietly();
+        if (!replayable) {
+          throw new Http1Exception(Http1Exception.Kind.BROKEN,
+              "the upstream closed a kept-alive connection as the request was sent", e.getCause());
+        }
+        // The far side closed it just as we took it from the pool: retry once on a new one.
+      }
+    }
+    try {
+      c = pool.open();
+    } catch (IOException e) {
+      throw new Http1Exception(Http1Exception.Kind.CONNECT, "cannot connect: " + e.getMessage(), e);
+    }
+    try {
+      return exchange(c, method, target, headers, body);
+    } catch (StaleConnectionException e) {
+      c.closeQuietly();
+      throw new Http1Exception(Http1Exception.Kind.BROKEN, e.getMessage(), e.getCause());
+    }
+  }
+
+  private Response exchange(TransportPool.Connection c, String method, String target, Headers headers, Body body)
+      throws IOException {
+    long length = body.length();
+    boolean chunked = length < 0;
+    BodyWriter writer = null;
+    try {
+      writeHead(c.out, method, target, headers, length);
+      if (length == 0) {
+        c.out.flush();
+      } else if (body.isReplayable() && length > 0 && length <= COPY_BUFFER) {
+        try (InputStream in = body.open()) {
+          in.transferTo(c.out);
+        }
+        c.out.flush();
+      } else {
+        writer = new BodyWriter(body, c.out, chunked, c::closeQuietly);
+        Thread.ofVirtual().name("request-body-writer").start(writer);
+      }
+    } catch (IOException e) {
+      throw new StaleConnectionException(e);
+    }
+    ResponseHead head;
+    try {
+      head = readHead(c, writer);
+      while (head.status >= 100 && head.status < 200 && head.status != 101) {
+        head = readHead(c, writer); // 100 Continue, 103 Early Hints: the real answer follows
+      }
+    } catch (StaleConnectionException | Http1Exception | BodyTooLargeException e) {
+      c.closeQuietly();
+      throw e;
+    } catch (IOException e) {
+      c.closeQuietly();
+      throw new Http1Exception(Http1Exception.Kind.BROKEN, e.getMessage(), e);
+    }
+    if (head.status == 101) {
+      c.closeQuietly();
+      throw new Http1Exception(Http1Exception.Kind.PROTOCOL, "the upstream switched protocols, which the gateway does not proxy", null);
+    }
+    c.transport().readTimeout(0); // a body may stream for as long as it lasts
+    return response(c, method, head, writer);
+  }
+
+  private ResponseHead readHead(TransportPool.Connection c, BodyWriter writer) throws IOException {
+    ResponseHead head = new ResponseHead();
+    long waitingSince = writer == null ? System.nanoTime() : -1;
+    while (true) {
+      if (waitingSince < 0 && writer.finished()) {
+        writer.rethrowClientFailure();
+        waitingSince = writer.finishedAt();
+      }
+      long left = waitingSince < 0 ? responseTimeoutNanos : responseTimeoutNanos - (System.nanoTime() - waitingSince);
+      if (left <= 0) {
+        throw new Http1Exception(Http1Exception.Kind.TIMEOUT, "no response head in time", null);
+      }
+      c.transport().readTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
+      try {
+        head.read(c.in);
+        return head;
+      } catch (SocketTimeoutException e) {
+        // Keep waiting while the request body is still going out; the clock starts once it is sent.
+      } catch (EOFException e) {
+        if (writer != null) {
+          writer.awaitQuietly();
+          writer.rethrowClientFailure();
+        }
+        if (!head.started()) {
+          throw new StaleConnectionException(e);
+        }
+        throw new Http1Exception(Http1Exception.Kind.BROKEN, e.getMessage(), e);
+      } catch (IOException e) {
+        if (writer != null && writer.finished()) {
+          writer.rethrowClientFailure();
+        }
+        if (!head.started()) {
+          throw new StaleConnectionException(e);
+        }
+        throw e;
+      }
+    }
+  }
+
+  private Response response(TransportPool.Connection c, String method, ResponseHead head, BodyWriter writer)
+      throws IOException {
+    Headers fields = head.headers();
+    boolean keepAlive = !head.http10 && !hasToken(fields, "Connection", "close");
+    boolean noBody = "HEAD".equals(method) || head.status == 204 || head.status == 304;
+    if (noBody) {
+      finish(c, keepAlive, writer, true);
+      return Response.of(head.status, fields, Body.empty());
+    }
+    String te = fields.first("Transfer-Encoding");
+    InputStream framed;
+    long length;
+    if (te != null && te.toLowerCase(Locale.ROOT).contains("chunked")) {
+      framed = new BodyStreams.Chunked(c.in);
+      length = -1;
+    } else if (fields.first("Content-Length") != null) {
+      try {
+        length = Long.parseLong(fields.first("Content-Length").trim());
+      } catch (NumberFormatException e) {
+        c.closeQuietly();
+        throw new Http1Exception(Http1Exception.Kind.PROTOCOL, "the upstream sent an invalid Content-Length", e);
+      }
+      if (length == 0) {
+        finish(c, keepAlive, writer, true);
+        return Response.of(head.status, fields, Body.empty());
+      }
+      framed = new BodyStreams.Fixed(c.in, length);
+    } else {
+      framed = c.in; // delimited by the connection closing: never reusable
+      length = -1;
+      keepAlive = false;
+    }
+    return Response.of(head.status, fields, Body.ofStream(new PooledBody(framed, c, keepAlive, writer), length));
+  }
+
+  private static void finish(TransportPool.Connection c, boolean keepAlive, BodyWriter writer, boolean complete) {
+    boolean requestDone = writer == null || writer.finishedCleanly();
+    if (keepAlive && complete && requestDone) {
+      c.release();
+    } else {
+      if (writer != null) {
+        writer.abandon();
+      }
+      c.closeQuietly();
+    }
+  }
+
+  private static boolean hasToken(Headers h, String field, String token) {
+    for (String v : h.all(field)) {
+      for (String t : v.split(",")) {
+        if (t.trim().equalsIgnoreCase(token)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private void writeHead(OutputStream out, String method, String target, Headers headers, long length) throws IOException {
+    StringBuilder sb = new StringBuilder(256);
+    sb.append(method).append(' ').append(target).append(" HTTP/1.1\r\nHost: ").append(hostHeader).append("\r\n");
+    for (int i = 0; i < headers.size(); i++) {
+      String name = headers.name(i);
+      if (CODEC_FIELDS.contains(name.toLowerCase(Locale.ROOT))) {
+        continue;
+      }
+      String value = headers.value(i);
+      if (hasLineBreak(name) || hasLineBreak(value)) {
+        continue; // never let a field value start a new header line
+      }
+      sb.append(name).append(": ").append(value).append("\r\n");
+    }
+    if (length < 0) {
+      sb.append("Transfer-Encoding: chunked\r\n");
+    } else if (length > 0 || needsZeroLength(method)) {
+      sb.append("Content-Length: ").append(length).append("\r\n");
+    }
+    sb.append("\r\n");
+    out.write(ResponseHead.ascii(sb.toString()));
+  }
+
+  private static boolean needsZeroLength(String method) {
+    return method.equals("POST") || method.equals("PUT") || method.equals("PATCH");
+  }
+
+  private static boolean hasLineBreak(String s) {
+    return s.indexOf('\r') >= 0 || s.indexOf('\n') >= 0;
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+
+  /** Nothing of the response arrived: on a pooled connection, the far side had closed it. */
+  private static final class StaleConnectionException extends IOException {
+    StaleConnectionException(IOException cause) {
+      super(cause.getMessage(), cause);
+    }
+  }
+
+  /** Writes the request body on its own thread while the response is awaited. */
+  private static final class BodyWriter implements Runnable {
+    private final Body body;
+    private final OutputStream out;
+    private final boolean chunked;
+    private final Runnable breakConnection;
+    private final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    private volatile long finishedAt;
+    private volatile IOException clientFailure;
+    private volatile boolean upstreamFailed;
+    private volatile InputStream source;
+
+    BodyWriter(Body body, OutputStream out, boolean chunked, Runnable breakConnection) {
+      this.body = body;
+      this.out = out;
+      this.chunked = chunked;
+      this.breakConnection = breakConnection;
+    }
+
+    @Override
+    public void run() {
+      try (InputStream in = body.open()) {
+        source = in;
+        byte[] buf = new byte[COPY_BUFFER];
+        while (true) {
+          int n;
+          try {
+            n = in.read(buf);
+          } catch (IOException e) {
+            clientFailure = e;
+            // The upstream waits for the rest of a body that will never come: break the
+            // connection so the thread waiting for its answer wakes up now, not at the timeout.
+            breakConnection.run();
+            return;
+          }
+          if (n < 0) {
+            break;
+          }
+          if (n == 0) {
+            continue;
+          }
+          if (chunked) {
+            out.write(ResponseHead.ascii(Integer.toHexString(n)));
+            out.write(CRLF);
+            out.write(buf, 0, n);
+            out.write(CRLF);
+          } else {
+            out.write(buf, 0, n);
+          }
+          if (available(in) <= 0) {
+            out.flush();
+          }
+        }
+        if (chunked) {
+          out.write(ResponseHead.ascii("0\r\n\r\n"));
+        }
+        out.flush();
+      } catch (IOException e) {
+        upstreamFailed = true; // the upstream stopped reading, often because it already answered
+      } catch (RuntimeException e) {
+        clientFailure = new IOException("reading the request body failed", e);
+        breakConnection.run();
+      } finally {
+        finishedAt = System.nanoTime();
+        done.countDown();
+      }
+    }
+
+    private static int available(InputStream in) {
+      try {
+        return in.available();
+      } catch (IOException e) {
+        return 0;
+      }
+    }
+
+    boolean finished() {
+      return done.getCount() == 0;
+    }
+
+    long finishedAt() {
+      return finishedAt;
+    }
+
+    boolean finishedCleanly() {
+      return finished() && clientFailure == null && !upstreamFailed;
+    }
+
+    void rethrowClientFailure() throws IOException {
+      IOException e = clientFailure;
+      if (e != null) {
+        throw e;
+      }
+    }
+
+    void awaitQuietly() {
+      try {
+        done.await(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    /** The response is over while the body still goes out: stop reading the client. */
+    void abandon() {
+      InputStream in = source;
+      if (in != null && !finished()) {
+        try {
+          in.close();
+        } catch (IOException ignored) {
+          // The writer stops on its next read either way.
+        }
+      }
+    }
+  }
+
+  /** The response body; returns the connection to the pool after a complete, clean read. */
+  private static final class PooledBody extends InputStream {
+    private final InputStream framed;
+    private final TransportPool.Connection connection;
+    private final boolean keepAlive;
+    private final BodyWriter writer;
+    private boolean ended;
+    private boolean closed;
+
+    PooledBody(InputStream framed, TransportPool.Connection connection, boolean keepAlive, BodyWriter writer) {
+      this.framed = framed;
+      this.connection = connection;
+      this.keepAlive = keepAlive;
+      this.writer = writer;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = framed.read();
+      if (b < 0) {
+        ended = true;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n;
+      try {
+        n = framed.read(b, off, len);
+      } catch (IOException e) {
+        ended = false;
+        close();
+        throw e;
+      }
+      if (n < 0) {
+        ended = true;
+      }
+      return n;
+    }
+
+    @Override
+    public int available() throws IOException {
+      return framed.available();
+    }
+
+    @Override
+    public void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (writer != null && ended && keepAlive) {
+        writer.awaitQuietly();
+      }
+      finish(connection, keepAlive, writer, ended);
+    }
+  }
+}
