@@ -54,12 +54,13 @@ public interface Body {
    * @throws IOException when the body cannot be read
    */
   default Body buffered(long maxBytes) throws IOException {
-    if (isReplayable()) {
+    if (isReplayable() && length() >= 0) {
       if (length() > maxBytes) {
         throw new BodyTooLargeException(maxBytes);
       }
       return this;
     }
+    // Unknown length (a mapped body, say): only reading it tells whether it fits.
     return of(readAll(maxBytes));
   }
 

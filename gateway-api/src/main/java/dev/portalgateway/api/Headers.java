@@ -139,14 +139,28 @@ public final class Headers {
     return contains(name) ? toBuilder().remove(name).build() : this;
   }
 
+  /** Equal when the same fields stand in the same order; names compare case-insensitively. */
   @Override
   public boolean equals(Object o) {
-    return o instanceof Headers h && Arrays.equals(pairs, h.pairs);
+    if (!(o instanceof Headers h) || h.pairs.length != pairs.length) {
+      return false;
+    }
+    for (int i = 0; i < pairs.length; i += 2) {
+      if (!pairs[i].equalsIgnoreCase(h.pairs[i]) || !pairs[i + 1].equals(h.pairs[i + 1])) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override
   public int hashCode() {
-    return Arrays.hashCode(pairs);
+    int hash = 1;
+    for (int i = 0; i < pairs.length; i += 2) {
+      hash = 31 * hash + pairs[i].toLowerCase(java.util.Locale.ROOT).hashCode();
+      hash = 31 * hash + pairs[i + 1].hashCode();
+    }
+    return hash;
   }
 
   @Override

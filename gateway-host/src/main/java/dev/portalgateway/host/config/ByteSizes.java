@@ -36,7 +36,11 @@ public final class ByteSizes {
       case "gb" -> 1_000_000_000L;
       default -> throw bad(text);
     };
-    return Math.multiplyExact(amount, unit);
+    try {
+      return Math.multiplyExact(amount, unit);
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException("'" + text + "' is too large; the largest size is " + Long.MAX_VALUE + " bytes");
+    }
   }
 
   private static IllegalArgumentException bad(String text) {

@@ -33,12 +33,13 @@ public final class ConfigBinder {
       .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
       .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
       .addModule(new SimpleModule("portal-gateway-config")
           .addDeserializer(Duration.class, new DurationDeserializer())
           .addDeserializer(Long.class, new SizeDeserializer(Long.class))
-          .addDeserializer(long.class, new SizeDeserializer(long.class)))
+          .addDeserializer(long.class, new SizeDeserializer(long.class))
+          .addDeserializer(Boolean.class, new BooleanDeserializer(Boolean.class))
+          .addDeserializer(boolean.class, new BooleanDeserializer(boolean.class)))
       .build();
 
   private ConfigBinder() {}
@@ -177,10 +178,55 @@ public final class ConfigBinder {
     }
   }
 
+  /**
+   * Booleans, which also accept the strings {@code true} and {@code false}: values substituted
+   * from the environment ({@code access_log: ${ACCESS_LOG:-true}}) are always strings.
+   */
+  private static final class BooleanDeserializer extends StdScalarDeserializer<Boolean> {
+    private final boolean primitive;
+
+    BooleanDeserializer(Class<?> type) {
+      super(type);
+      this.primitive = type.isPrimitive();
+    }
+
+    @Override
+    public Boolean deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+      JsonToken t = p.currentToken();
+      if (t == JsonToken.VALUE_TRUE || t == JsonToken.VALUE_FALSE) {
+        return t == JsonToken.VALUE_TRUE;
+      }
+      if (t == JsonToken.VALUE_STRING) {
+        String s = p.getText().trim();
+        if (s.equalsIgnoreCase("true")) {
+          return true;
+        }
+        if (s.equalsIgnoreCase("false")) {
+          return false;
+        }
+        throw JsonMappingException.from(p, "'" + s + "' is not a boolean; write true or false");
+      }
+      return (Boolean) ctx.handleUnexpectedToken(Boolean.class, p);
+    }
+
+    @Override
+    public Boolean getNullValue(DeserializationContext ctx) {
+      return primitive ? Boolean.FALSE : null; // a missing primitive is false, as PluginConfig documents
+    }
+  }
+
   /** Whole numbers, which also accept sizes such as {@code 64KiB}. */
   private static final class SizeDeserializer extends StdScalarDeserializer<Long> {
+    private final boolean primitive;
+
     SizeDeserializer(Class<?> type) {
       super(type);
+      this.primitive = type.isPrimitive();
+    }
+
+    @Override
+    public Long getNullValue(DeserializationContext ctx) {
+      return primitive ? 0L : null; // a missing primitive is 0, as PluginConfig documents
     }
 
     @Override

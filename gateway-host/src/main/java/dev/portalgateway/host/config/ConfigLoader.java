@@ -132,10 +132,16 @@ public final class ConfigLoader {
       if (v != null && !v.isNull() && !v.isObject()) {
         throw new ConfigException("plugins." + e.getKey() + ": expected a mapping of the plugin's settings (or {} for none)");
       }
-      if (v instanceof ObjectNode o && o.has("enabled") && !o.get("enabled").isBoolean()) {
+      if (v instanceof ObjectNode o && o.has("enabled") && !isBoolean(o.get("enabled"))) {
         throw new ConfigException("plugins." + e.getKey() + ".enabled: expected true or false");
       }
     }
+  }
+
+  /** A boolean, or the text true/false that environment substitution produces. */
+  static boolean isBoolean(JsonNode node) {
+    return node.isBoolean() || (node.isTextual()
+        && (node.textValue().trim().equalsIgnoreCase("true") || node.textValue().trim().equalsIgnoreCase("false")));
   }
 
   private static void validateCors(CorsConfig cors, String path) throws ConfigException {

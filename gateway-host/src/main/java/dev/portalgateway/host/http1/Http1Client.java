@@ -153,7 +153,9 @@ public final class Http1Client implements AutoCloseable {
         }
         throw new Http1Exception(Http1Exception.Kind.BROKEN, e.getMessage(), e);
       } catch (IOException e) {
-        if (writer != null && writer.finished()) {
+        if (writer != null) {
+          // Set before the writer breaks the connection, so a break it caused is reported as
+          // what it is: the client's body failed (too large, or the client went away).
           writer.rethrowClientFailure();
         }
         if (!head.started()) {

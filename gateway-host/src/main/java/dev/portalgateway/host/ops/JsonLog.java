@@ -105,8 +105,8 @@ public final class JsonLog {
     sb.append(",\"");
     JsonStringEncoder.getInstance().quoteAsString(key, sb);
     sb.append("\":");
-    if (value == null) {
-      sb.append("null");
+    if (value == null || (value instanceof Double d && !Double.isFinite(d)) || (value instanceof Float f && !Float.isFinite(f))) {
+      sb.append("null"); // JSON has no NaN or Infinity
     } else if (value instanceof Number || value instanceof Boolean) {
       sb.append(value);
     } else if (value instanceof Throwable t) {

@@ -16,6 +16,18 @@ public final class Redaction {
 
   private Redaction() {}
 
+  /** Upstreams decode {@code api%5Fkey} to {@code api_key}, so the redaction must too. */
+  private static String decode(String name) {
+    if (name.indexOf('%') < 0 && name.indexOf('+') < 0) {
+      return name;
+    }
+    try {
+      return java.net.URLDecoder.decode(name, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return name;
+    }
+  }
+
   /** @return whether a header's value is a credential */
   public static boolean isSensitiveHeader(String name) {
     return SENSITIVE_HEADERS.contains(name.toLowerCase(Locale.ROOT));
@@ -45,7 +57,7 @@ public final class Redaction {
       if (out.length() > 0 || start > 0) {
         out.append('&');
       }
-      if (eq >= 0 && SENSITIVE_PARAMS.contains(name.toLowerCase(Locale.ROOT))) {
+      if (eq >= 0 && SENSITIVE_PARAMS.contains(decode(name).toLowerCase(Locale.ROOT))) {
         out.append(name).append('=').append(REDACTED);
       } else {
         out.append(pair);

@@ -46,7 +46,7 @@ public final class FilterFactory {
     try {
       for (Map.Entry<String, JsonNode> e : pluginConfigs.entrySet()) {
         JsonNode tree = e.getValue();
-        if (tree != null && tree.has("enabled") && !tree.get("enabled").asBoolean()) {
+        if (tree != null && tree.has("enabled") && !tree.get("enabled").asText().trim().equalsIgnoreCase("true")) {
           continue;
         }
         created.add(create(catalog.require(e.getKey()), tree, dataDir));

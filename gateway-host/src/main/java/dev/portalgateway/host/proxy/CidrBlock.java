@@ -58,13 +58,42 @@ public final class CidrBlock {
         return null; // a host name: resolving it here would be a DNS lookup per request
       }
     }
-    if (s.indexOf(':') < 0 && !s.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'))) {
-      return null; // not dotted decimal, so it would be taken for a name
+    if (s.indexOf(':') < 0) {
+      return dottedQuad(s);
     }
     try {
+      // The JDK parses any text with a ':' as an IPv6 literal and never asks DNS for it.
       return InetAddress.getByName(s);
     } catch (UnknownHostException e) {
       return null;
+    }
+  }
+
+  /**
+   * Exactly four decimal parts of 0 to 255. The JDK would also take inet_aton shorthands
+   * ({@code 10.1} as 10.0.0.1) and send anything else to DNS; neither belongs in a CIDR list.
+   */
+  private static InetAddress dottedQuad(String s) {
+    String[] parts = s.split("\\.", -1);
+    if (parts.length != 4) {
+      return null;
+    }
+    byte[] bytes = new byte[4];
+    for (int i = 0; i < 4; i++) {
+      String p = parts[i];
+      if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        return null;
+      }
+      int v = Integer.parseInt(p);
+      if (v > 255) {
+        return null;
+      }
+      bytes[i] = (byte) v;
+    }
+    try {
+      return InetAddress.getByAddress(bytes);
+    } catch (UnknownHostException e) {
+      return null; // cannot happen for four bytes
     }
   }
 
