@@ -85,7 +85,8 @@ public final class ConfigLoader {
         ? defaultPluginsDir
         : base.resolve(config.server().pluginsDir()).normalize();
     Path dataDir = base.resolve(config.server().dataDir()).normalize();
-    return new LoadedConfig(config, new GatewayConfig.Paths(file, pluginsDir, dataDir), fingerprint(text));
+    Path keystore = config.server().tls() == null ? null : base.resolve(config.server().tls().keystore()).normalize();
+    return new LoadedConfig(config, new GatewayConfig.Paths(file, pluginsDir, dataDir, keystore), fingerprint(text));
   }
 
   private static void validate(GatewayConfig c) throws ConfigException {
@@ -97,12 +98,15 @@ public final class ConfigLoader {
     }
     positive(s.maxHeaderBytes(), "server.max_header_bytes");
     positive(s.maxBodyBytes(), "server.max_body_bytes");
-    positive(s.headerReadTimeout().toMillis(), "server.header_read_timeout");
+    positive(s.requestReadTimeout().toMillis(), "server.request_read_timeout");
     notNegative(s.shutdownGrace().toMillis(), "server.shutdown_grace");
     notNegative(s.configReloadInterval().toMillis(), "server.config_reload_interval");
     for (int i = 0; i < s.trustedProxies().size(); i++) {
       String cidr = s.trustedProxies().get(i);
       check(() -> CidrBlock.parse(cidr), "server.trusted_proxies[" + i + "]");
+    }
+    if (s.tls() != null && (s.tls().keystore() == null || s.tls().keystore().isBlank())) {
+      throw new ConfigException("server.tls.keystore: set the PKCS#12 file with the certificate and key, or remove server.tls");
     }
     positive(c.proxy().connectTimeout().toMillis(), "proxy.connect_timeout");
     positive(c.proxy().responseTimeout().toMillis(), "proxy.response_timeout");

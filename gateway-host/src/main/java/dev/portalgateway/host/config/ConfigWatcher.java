@@ -95,7 +95,8 @@ public final class ConfigWatcher {
     check("server.admin_listen", was.adminListen(), now.adminListen());
     check("server.plugins_dir", was.pluginsDir(), now.pluginsDir());
     check("server.http_provider", was.httpProvider(), now.httpProvider());
-    check("server.header_read_timeout", was.headerReadTimeout(), now.headerReadTimeout());
+    check("server.request_read_timeout", was.requestReadTimeout(), now.requestReadTimeout());
+    check("server.tls", was.tls(), now.tls());
   }
 
   private static void check(String key, Object was, Object now) {

@@ -26,7 +26,7 @@ public record GatewayConfig(
     Map<String, JsonNode> plugins) {
 
   public GatewayConfig {
-    server = server == null ? new ServerConfig(null, null, null, null, null, null, null, null, null, null, null, null) : server;
+    server = server == null ? new ServerConfig(null, null, null, null, null, null, null, null, null, null, null, null, null) : server;
     proxy = proxy == null ? new ProxyConfig(null, null, null) : proxy;
     cors = cors == null ? CorsConfig.DISABLED : cors;
     relay = relay == null ? new RelayConfig(null, null) : relay;
@@ -45,8 +45,9 @@ public record GatewayConfig(
    * @param configFile the file, or {@code null} when running on defaults
    * @param pluginsDir the resolved plugins directory
    * @param dataDir the resolved data directory
+   * @param tlsKeystore the resolved TLS keystore, or {@code null} when the listener is plain HTTP
    */
-  public record Paths(Path configFile, Path pluginsDir, Path dataDir) {}
+  public record Paths(Path configFile, Path pluginsDir, Path dataDir, Path tlsKeystore) {}
 
   /**
    * @param relayUrl the relay URL

@@ -13,11 +13,14 @@ import java.util.List;
  * @param httpProvider which {@code com.sun.net.httpserver} implementation serves: {@code robaho} or {@code jdk}
  * @param maxHeaderBytes the largest request head (request line and headers) accepted; larger gets 431
  * @param maxBodyBytes the largest request body accepted; larger gets 413
- * @param headerReadTimeout how long a client may take to send its request head
+ * @param requestReadTimeout with the {@code jdk} provider, how long a client may take to send its
+ *     whole request, head and body (the JDK server's {@code maxReqTime}); the {@code robaho}
+ *     provider instead closes connections that stay silent after connecting
  * @param shutdownGrace how long SIGTERM waits for in-flight requests before exiting
  * @param configReloadInterval how often the config file is checked for changes; 0 turns reloading off
  * @param trustedProxies CIDRs of proxies in front of the gateway whose {@code X-Forwarded-For} is believed
  * @param accessLog whether to write one JSON access-log line per request
+ * @param tls when set, the proxy listener serves HTTPS with this certificate
  */
 public record ServerConfig(
     String listen,
@@ -27,11 +30,12 @@ public record ServerConfig(
     String httpProvider,
     Long maxHeaderBytes,
     Long maxBodyBytes,
-    Duration headerReadTimeout,
+    Duration requestReadTimeout,
     Duration shutdownGrace,
     Duration configReloadInterval,
     List<String> trustedProxies,
-    Boolean accessLog) {
+    Boolean accessLog,
+    TlsConfig tls) {
 
   /** The provider chosen from the benchmark in docs/performance.md. */
   public static final String DEFAULT_HTTP_PROVIDER = "robaho";
@@ -43,7 +47,7 @@ public record ServerConfig(
     httpProvider = httpProvider == null ? DEFAULT_HTTP_PROVIDER : httpProvider;
     maxHeaderBytes = maxHeaderBytes == null ? 64 * 1024L : maxHeaderBytes;
     maxBodyBytes = maxBodyBytes == null ? 10 * 1024 * 1024L : maxBodyBytes;
-    headerReadTimeout = headerReadTimeout == null ? Duration.ofSeconds(30) : headerReadTimeout;
+    requestReadTimeout = requestReadTimeout == null ? Duration.ofSeconds(60) : requestReadTimeout;
     shutdownGrace = shutdownGrace == null ? Duration.ofSeconds(30) : shutdownGrace;
     configReloadInterval = configReloadInterval == null ? Duration.ofSeconds(2) : configReloadInterval;
     trustedProxies = trustedProxies == null ? List.of() : List.copyOf(trustedProxies);

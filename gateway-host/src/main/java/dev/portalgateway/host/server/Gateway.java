@@ -66,20 +66,24 @@ public final class Gateway implements AutoCloseable {
     });
     HttpServer proxy;
     HttpServer admin;
+    javax.net.ssl.SSLContext tls = null;
     try {
-      proxy = bind(server.httpProvider(), server.listen(), "server.listen", server.headerReadTimeout());
+      if (loaded.paths().tlsKeystore() != null) {
+        tls = TlsContexts.fromKeystore(loaded.paths().tlsKeystore(), server.tls().keystorePassword(), server.tls().keyPassword());
+      }
+      proxy = bind(server.httpProvider(), server.listen(), "server.listen", server.requestReadTimeout(), tls);
       try {
-        admin = bind(server.httpProvider(), server.adminListen(), "server.admin_listen", server.headerReadTimeout());
+        admin = bind(server.httpProvider(), server.adminListen(), "server.admin_listen", server.requestReadTimeout(), null);
       } catch (IOException e) {
         proxy.stop(0);
         throw e;
       }
-    } catch (IOException e) {
+    } catch (IOException | ConfigException e) {
       runtimes.close();
       timers.shutdownNow();
       throw e;
     }
-    ProxyHandler handler = new ProxyHandler(runtimes, metrics, timers, "http");
+    ProxyHandler handler = new ProxyHandler(runtimes, metrics, timers, loaded.paths().tlsKeystore() == null ? "http" : "https");
     Gateway gateway = new Gateway(proxy, admin, runtimes, handler, timers);
     proxy.createContext("/", handler);
     admin.createContext("/", new AdminHandler(metrics.registry(), gateway::isReady));
@@ -89,7 +93,7 @@ public final class Gateway implements AutoCloseable {
       new ConfigWatcher(loaded.paths().configFile(), loader, runtimes, metrics).start(timers, server.configReloadInterval());
     }
     JsonLog.info("gateway", "Portal Gateway is serving",
-        "listen", describe(proxy.getAddress()), "admin", describe(admin.getAddress()),
+        "listen", describe(proxy.getAddress()), "admin", describe(admin.getAddress()), "tls", tls != null,
         "http_provider", server.httpProvider(),
         "config", loaded.paths().configFile() == null ? "(defaults)" : loaded.paths().configFile().toString(),
         "upstreams", String.join(",", loaded.config().upstreams().keySet()),
@@ -97,10 +101,11 @@ public final class Gateway implements AutoCloseable {
     return gateway;
   }
 
-  private static HttpServer bind(String provider, String listen, String key, Duration headerReadTimeout) throws IOException {
+  private static HttpServer bind(String provider, String listen, String key, Duration requestReadTimeout,
+      javax.net.ssl.SSLContext tls) throws IOException {
     InetSocketAddress address = ListenAddress.parse(listen);
     try {
-      return HttpServerFactory.create(provider, address, headerReadTimeout);
+      return HttpServerFactory.create(provider, address, requestReadTimeout, tls);
     } catch (BindException e) {
       throw new BindException("cannot listen on " + listen + " (" + key + "): " + e.getMessage()
           + "; another process may be using the port, pick another one");

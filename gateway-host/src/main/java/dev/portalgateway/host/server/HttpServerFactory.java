@@ -1,6 +1,8 @@
 package dev.portalgateway.host.server;
 
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import com.sun.net.httpserver.spi.HttpServerProvider;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -22,16 +24,33 @@ public final class HttpServerFactory {
   /**
    * @param provider {@code robaho} or {@code jdk}
    * @param address where to listen
-   * @param headerReadTimeout how long a client may take to send its request head (JDK provider)
+   * @param requestReadTimeout how long a client may take to send its whole request (JDK provider)
    * @return an unstarted server whose handlers run on virtual threads
    * @throws IOException when the address cannot be bound
    */
-  public static HttpServer create(String provider, InetSocketAddress address, Duration headerReadTimeout) throws IOException {
-    HttpServer server = switch (provider) {
-      case "robaho" -> new robaho.net.httpserver.DefaultHttpServerProvider().createHttpServer(address, 1024);
-      case "jdk" -> jdkProvider(headerReadTimeout).createHttpServer(address, 1024);
+  public static HttpServer create(String provider, InetSocketAddress address, Duration requestReadTimeout) throws IOException {
+    return create(provider, address, requestReadTimeout, null);
+  }
+
+  /**
+   * @param tls the TLS context for an HTTPS listener, or {@code null} for plain HTTP
+   * @see #create(String, InetSocketAddress, Duration)
+   */
+  public static HttpServer create(String provider, InetSocketAddress address, Duration requestReadTimeout,
+      javax.net.ssl.SSLContext tls) throws IOException {
+    HttpServerProvider p = switch (provider) {
+      case "robaho" -> new robaho.net.httpserver.DefaultHttpServerProvider();
+      case "jdk" -> jdkProvider(requestReadTimeout);
       default -> throw new IllegalArgumentException("unknown HTTP server provider '" + provider + "'");
     };
+    HttpServer server;
+    if (tls == null) {
+      server = p.createHttpServer(address, 1024);
+    } else {
+      HttpsServer https = p.createHttpsServer(address, 1024);
+      https.setHttpsConfigurator(new HttpsConfigurator(tls));
+      server = https;
+    }
     ExecutorService virtualThreads = Executors.newVirtualThreadPerTaskExecutor();
     server.setExecutor(virtualThreads);
     return server;
@@ -41,10 +60,12 @@ public final class HttpServerFactory {
    * The JDK's own provider, even when another provider's service file is on the class path: the
    * system property is the API's documented way to pick one, and it is consulted first.
    */
-  private static HttpServerProvider jdkProvider(Duration headerReadTimeout) {
-    // Read once, when the JDK server's configuration class loads: bounds slow request heads.
+  private static HttpServerProvider jdkProvider(Duration requestReadTimeout) {
+    // Read once, when the JDK server's configuration class loads. It bounds the time from the
+    // request line to the last byte of the body: slow-loris clients are cut off, and uploads that
+    // take longer than this need a larger server.request_read_timeout.
     if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
-      System.setProperty("sun.net.httpserver.maxReqTime", Long.toString(Math.max(1, headerReadTimeout.toSeconds())));
+      System.setProperty("sun.net.httpserver.maxReqTime", Long.toString(Math.max(1, requestReadTimeout.toSeconds())));
     }
     String previous = System.getProperty(PROVIDER_PROPERTY);
     if (previous == null) {

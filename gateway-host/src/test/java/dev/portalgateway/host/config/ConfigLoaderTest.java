@@ -127,7 +127,7 @@ class ConfigLoaderTest {
           http_provider: jdk
           max_header_bytes: 32KiB
           max_body_bytes: 1048576
-          header_read_timeout: 10s
+          request_read_timeout: 10s
           shutdown_grace: 1m
           config_reload_interval: 0
           trusted_proxies: ["10.0.0.0/8", "::1"]
@@ -146,7 +146,7 @@ class ConfigLoaderTest {
     assertThat(c.server().httpProvider()).isEqualTo("jdk");
     assertThat(c.server().maxHeaderBytes()).isEqualTo(32 * 1024L);
     assertThat(c.server().maxBodyBytes()).isEqualTo(1048576L);
-    assertThat(c.server().headerReadTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.server().requestReadTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.server().shutdownGrace()).isEqualTo(Duration.ofMinutes(1));
     assertThat(c.server().configReloadInterval()).isEqualTo(Duration.ZERO);
     assertThat(c.server().trustedProxies()).containsExactly("10.0.0.0/8", "::1");
@@ -331,7 +331,7 @@ class ConfigLoaderTest {
   @Test
   void nonPositiveLimitsAreRejected() {
     assertRejected(() -> load("server:\n  max_body_bytes: 0\n"), "server.max_body_bytes", "greater than zero");
-    assertRejected(() -> load("server:\n  header_read_timeout: PT-5S\n"), "server.header_read_timeout");
+    assertRejected(() -> load("server:\n  request_read_timeout: PT-5S\n"), "server.request_read_timeout");
     assertRejected(() -> load("proxy:\n  sse_keepalive: PT-1S\n"), "proxy.sse_keepalive", "negative");
   }
 

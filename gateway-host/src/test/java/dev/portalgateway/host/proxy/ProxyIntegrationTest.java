@@ -256,6 +256,34 @@ class ProxyIntegrationTest {
   }
 
   @Test
+  void servesHttpsWithTheConfiguredKeystoreAndTellsTheUpstream(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path keystore = dir.resolve("gateway.p12");
+    String keytool = java.nio.file.Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("keytool").toString();
+    Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "gateway", "-keyalg", "EC", "-groupname", "secp256r1",
+        "-dname", "CN=localhost", "-ext", "san=ip:127.0.0.1,dns:localhost", "-validity", "2",
+        "-keystore", keystore.toString(), "-storetype", "PKCS12", "-storepass", "test-pass", "-keypass", "test-pass")
+        .redirectErrorStream(true).start();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(new String(p.getInputStream().readAllBytes())).isZero();
+
+    TestGateway g = gatewayWithServerExtra("  tls: { keystore: \"" + keystore + "\", keystore_password: \"test-pass\" }\n");
+    java.security.KeyStore trust = java.security.KeyStore.getInstance(keystore.toFile(), "test-pass".toCharArray());
+    javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+    ssl.init(null, tmf.getTrustManagers(), null);
+    try (java.net.http.HttpClient https = java.net.http.HttpClient.newBuilder().sslContext(ssl)
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).build()) {
+      HttpResponse<String> r = https.send(HttpRequest.newBuilder(
+          java.net.URI.create("https://127.0.0.1:" + g.port() + "/peer/backend/echo")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).contains("h.x-forwarded-proto=https\n");
+    }
+  }
+
+  @Test
   void oversizedHeadersGet431() throws Exception {
     TestGateway g = gatewayWithServerExtra("  max_header_bytes: 2KiB\n");
     HttpResponse<String> r = g.get("/peer/backend/echo", "X-Big", "b".repeat(4096));
