@@ -103,6 +103,21 @@ class CommandLineTest {
   }
 
   @Test
+  void pluginsAddCommandsThatRunWithThePluginsConfiguration() throws Exception {
+    Path c = config("plugins:\n  example-header: { header: \"X-From-Cli\", value: \"yes\" }\n");
+    GatewayProcess.Result r = GatewayProcess.run(dir, "show-example-header", "--config", c.toString());
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    assertThat(r.stdout()).isEqualTo("X-From-Cli: yes\n");
+
+    GatewayProcess.Result help = GatewayProcess.run(dir, "--help");
+    assertThat(help.stdout()).contains("show-example-header", "(plugin example-header)");
+
+    GatewayProcess.Result unconfigured = GatewayProcess.run(dir, "show-example-header");
+    assertThat(unconfigured.exitCode()).isEqualTo(2);
+    assertThat(unconfigured.stderr()).contains("plugins.example-header.header");
+  }
+
+  @Test
   void aTakenPortExits1WithTheKeyToChange() throws Exception {
     try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       Path c = config("server:\n  listen: \"127.0.0.1:" + taken.getLocalPort() + "\"\n  admin_listen: \"127.0.0.1:0\"\n");

@@ -13,6 +13,8 @@ public interface Chain {
    * body is {@linkplain Body#isReplayable() replayable}; a second call with a consumed streaming
    * body fails with {@link IllegalStateException}. A response that is not returned to the caller
    * must have its body {@linkplain Body#discard() discarded} so the upstream connection is freed.
+   * A chain is valid only while the {@link Filter#handle} that received it runs; to send later,
+   * use {@link PluginContext#routes()}.
    *
    * @param request the request to send on
    * @return the response of the rest of the chain

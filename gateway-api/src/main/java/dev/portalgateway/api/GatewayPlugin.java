@@ -38,4 +38,13 @@ public interface GatewayPlugin {
    *     (or keeps the previous configuration on reload) and shows the message
    */
   Filter create(PluginConfig config, PluginContext context) throws InvalidConfigException;
+
+  /**
+   * Commands this plugin adds to the gateway's command line, such as {@code add-key}.
+   *
+   * @return the commands; none by default
+   */
+  default java.util.List<PluginCommand> commands() {
+    return java.util.List.of();
+  }
 }

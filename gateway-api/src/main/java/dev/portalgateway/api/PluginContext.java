@@ -37,6 +37,16 @@ public interface PluginContext {
    */
   void event(System.Logger.Level level, String message, java.util.Map<String, ?> fields);
 
+  /**
+   * Sends a request straight to the connector of its {@link Request#route() route} in the
+   * gateway's current configuration, skipping the filter chain. This is for work that outlives
+   * the request that started it, such as a durable webhook retry an hour later: a {@link Chain}
+   * is only valid while {@link Filter#handle} runs. The response body must be read or discarded.
+   *
+   * @return a connector to the gateway's routes
+   */
+  Connector routes();
+
   /** @return the plugin's metrics */
   PluginMetrics metrics();
 

@@ -6,6 +6,7 @@ import dev.portalgateway.host.config.ConfigLoader.LoadedConfig;
 import dev.portalgateway.host.ops.JsonLog;
 import dev.portalgateway.host.plugin.FilterFactory;
 import dev.portalgateway.host.plugin.PluginCatalog;
+import dev.portalgateway.host.plugin.PluginCommands;
 import dev.portalgateway.host.runtime.GatewayRuntime;
 import dev.portalgateway.host.runtime.RuntimeHolder;
 import dev.portalgateway.host.server.Gateway;
@@ -39,6 +40,7 @@ public final class Main {
         validate-config   check a configuration file and its plugins, then exit
         version           print the version
         help              print this help
+        (plugins add more commands, such as add-key; they are listed below when found)
 
       Options:
         --config FILE     the YAML configuration; without it the gateway runs on its defaults
@@ -52,14 +54,8 @@ public final class Main {
 
   public static void main(String[] args) {
     dev.portalgateway.host.ops.JulBridge.install();
-    int status = run(args, System.out, System.err);
-    if (status != OK || args.length == 0 || !isServe(args)) {
-      System.exit(status);
-    }
-  }
-
-  private static boolean isServe(String[] args) {
-    return args.length == 0 || args[0].equals("serve") || args[0].startsWith("--config");
+    // serve only returns if interrupted; the shutdown hook ends the process with its own status.
+    System.exit(run(args, System.out, System.err));
   }
 
   /**
@@ -70,8 +66,13 @@ public final class Main {
   static int run(String[] args, PrintStream out, PrintStream err) {
     List<String> rest = new ArrayList<>(List.of(args));
     String command = rest.isEmpty() || rest.get(0).startsWith("-") ? "serve" : rest.remove(0);
-    if (rest.contains("--help") || rest.contains("-h") || command.equals("help") || command.equals("--help")) {
+    boolean builtIn = PluginCommands.RESERVED.contains(command);
+    if (!builtIn) {
+      return pluginCommand(command, rest, out, err);
+    }
+    if (rest.contains("--help") || rest.contains("-h") || command.equals("help")) {
       out.print(USAGE_TEXT);
+      printPluginCommands(rest, out);
       return OK;
     }
     Path config;
@@ -89,12 +90,58 @@ public final class Main {
         out.println("portal-gateway " + version());
         yield OK;
       }
-      default -> {
+      default -> throw new IllegalStateException("not a built-in command: " + command);
+    };
+  }
+
+  /** Runs a command a plugin adds, such as {@code add-key}, with the plugins of {@code --config}. */
+  private static int pluginCommand(String command, List<String> rest, PrintStream out, PrintStream err) {
+    List<String> args = new ArrayList<>();
+    Path configFile = null;
+    for (int i = 0; i < rest.size(); i++) {
+      String a = rest.get(i);
+      if ((a.equals("--config") || a.equals("-c")) && i + 1 < rest.size()) {
+        configFile = Path.of(rest.get(++i));
+      } else if (a.startsWith("--config=")) {
+        configFile = Path.of(a.substring("--config=".length()));
+      } else {
+        args.add(a);
+      }
+    }
+    JsonLog.threshold(System.Logger.Level.WARNING);
+    try {
+      LoadedConfig loaded = loader().load(configFile);
+      PluginCommands commands = PluginCommands.of(PluginCatalog.load(loaded.paths().pluginsDir()));
+      if (!commands.has(command)) {
         err.println("portal-gateway: unknown command '" + command + "'");
         err.print(USAGE_TEXT);
-        yield USAGE;
+        commands.describe().forEach(err::println);
+        return USAGE;
       }
-    };
+      return commands.run(command, args, loaded, out, err);
+    } catch (ConfigException e) {
+      err.println("portal-gateway: " + e.getMessage());
+      return USAGE;
+    } finally {
+      JsonLog.threshold(System.Logger.Level.INFO);
+    }
+  }
+
+  private static void printPluginCommands(List<String> rest, PrintStream out) {
+    JsonLog.threshold(System.Logger.Level.OFF);
+    try {
+      LoadedConfig loaded = loader().load(configOption(rest.stream().filter(a -> !a.equals("--help") && !a.equals("-h")).toList()));
+      List<String> lines = PluginCommands.of(PluginCatalog.load(loaded.paths().pluginsDir())).describe();
+      if (!lines.isEmpty()) {
+        out.println();
+        out.println("Commands from plugins in " + loaded.paths().pluginsDir() + ":");
+        lines.forEach(out::println);
+      }
+    } catch (ConfigException | IllegalArgumentException e) {
+      // Help must always print; a broken configuration shows up when the gateway starts.
+    } finally {
+      JsonLog.threshold(System.Logger.Level.INFO);
+    }
   }
 
   private static Path configOption(List<String> rest) {

@@ -115,6 +115,9 @@ public final class Http1Client implements AutoCloseable {
       throw e;
     } catch (IOException e) {
       c.closeQuietly();
+      if (writer != null) {
+        writer.rethrowClientFailure(); // the writer broke the connection: say why
+      }
       throw new Http1Exception(Http1Exception.Kind.BROKEN, e.getMessage(), e);
     }
     if (head.status == 101) {

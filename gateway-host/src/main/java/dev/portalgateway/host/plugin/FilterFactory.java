@@ -1,6 +1,7 @@
 package dev.portalgateway.host.plugin;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.portalgateway.api.Connector;
 import dev.portalgateway.api.Filter;
 import dev.portalgateway.api.InvalidConfigException;
 import dev.portalgateway.host.config.ConfigException;
@@ -41,7 +42,8 @@ public final class FilterFactory {
    * @throws ConfigException naming the plugin and key path when a plugin is missing or refuses its
    *     configuration; filters created before the failure are closed
    */
-  public List<ActiveFilter> create(Map<String, JsonNode> pluginConfigs, Path dataDir) throws ConfigException {
+  public List<ActiveFilter> create(Map<String, JsonNode> pluginConfigs, Path dataDir, Connector routes)
+      throws ConfigException {
     List<ActiveFilter> created = new ArrayList<>();
     try {
       for (Map.Entry<String, JsonNode> e : pluginConfigs.entrySet()) {
@@ -49,7 +51,7 @@ public final class FilterFactory {
         if (tree != null && tree.has("enabled") && !tree.get("enabled").asText().trim().equalsIgnoreCase("true")) {
           continue;
         }
-        created.add(create(catalog.require(e.getKey()), tree, dataDir));
+        created.add(create(catalog.require(e.getKey()), tree, dataDir, routes));
       }
     } catch (ConfigException | RuntimeException e) {
       created.forEach(ActiveFilter::close);
@@ -59,9 +61,9 @@ public final class FilterFactory {
     return List.copyOf(created);
   }
 
-  private ActiveFilter create(LoadedPlugin plugin, JsonNode tree, Path dataDir) throws ConfigException {
+  private ActiveFilter create(LoadedPlugin plugin, JsonNode tree, Path dataDir, Connector routes) throws ConfigException {
     HostPluginContext context = new HostPluginContext(plugin,
-        new PrometheusPluginMetrics(plugin.name(), registry, collectors), clock, dataDir);
+        new PrometheusPluginMetrics(plugin.name(), registry, collectors), clock, dataDir, routes);
     Thread t = Thread.currentThread();
     ClassLoader previous = t.getContextClassLoader();
     t.setContextClassLoader(plugin.loader());

@@ -1,5 +1,6 @@
 package dev.portalgateway.host.plugin;
 
+import dev.portalgateway.api.Connector;
 import dev.portalgateway.api.PluginContext;
 import dev.portalgateway.api.PluginMetrics;
 import dev.portalgateway.host.ops.JsonLog;
@@ -20,9 +21,11 @@ final class HostPluginContext implements PluginContext, AutoCloseable {
   private final Clock clock;
   private final Path dataDirectory;
   private final System.Logger logger;
+  private final Connector routes;
   private volatile ScheduledExecutorService scheduler;
 
-  HostPluginContext(LoadedPlugin plugin, PluginMetrics metrics, Clock clock, Path gatewayDataDir) {
+  HostPluginContext(LoadedPlugin plugin, PluginMetrics metrics, Clock clock, Path gatewayDataDir, Connector routes) {
+    this.routes = routes;
     this.plugin = plugin;
     this.metrics = metrics;
     this.clock = clock;
@@ -43,6 +46,11 @@ final class HostPluginContext implements PluginContext, AutoCloseable {
   @Override
   public void event(System.Logger.Level level, String message, java.util.Map<String, ?> fields) {
     JsonLog.write(level, "plugin." + plugin.name(), message, fields);
+  }
+
+  @Override
+  public Connector routes() {
+    return routes;
   }
 
   @Override

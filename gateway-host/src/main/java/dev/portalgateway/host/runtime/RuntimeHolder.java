@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicReference;
 /** Holds the current generation and swaps in new ones atomically. */
 public final class RuntimeHolder implements AutoCloseable {
   private final FilterFactory filters;
+  private final CurrentRoutes routes = new CurrentRoutes();
   private final AtomicReference<GatewayRuntime> current = new AtomicReference<>();
 
   /**
@@ -20,11 +21,12 @@ public final class RuntimeHolder implements AutoCloseable {
   public RuntimeHolder(FilterFactory filters, LoadedConfig initial) throws ConfigException {
     this.filters = filters;
     current.set(build(initial));
+    routes.bind(this);
   }
 
   /** Builds a generation without installing it, to check a configuration completely. */
   public GatewayRuntime build(LoadedConfig config) throws ConfigException {
-    List<ActiveFilter> active = filters.create(config.config().plugins(), config.paths().dataDir());
+    List<ActiveFilter> active = filters.create(config.config().plugins(), config.paths().dataDir(), routes);
     return new GatewayRuntime(config, RouteTable.of(config.config()), active);
   }
 

@@ -284,7 +284,10 @@ class PluginCatalogTest {
     assertThat(staticField(plugin, "createSawOwnLoader")).isNull();
 
     List<ActiveFilter> filters = new FilterFactory(catalog, new CollectorRegistry(), Clock.systemUTC())
-        .create(Map.of("tccl", com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()), plugins);
+        .create(Map.of("tccl", com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()), plugins,
+            request -> {
+              throw new IllegalStateException("no routes in this test");
+            });
     try {
       assertThat(staticField(plugin, "createSawOwnLoader")).isEqualTo(true);
       assertThat(Thread.currentThread().getContextClassLoader()).isSameAs(before);

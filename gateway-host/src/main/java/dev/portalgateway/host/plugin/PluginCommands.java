@@ -1,0 +1,162 @@
+package dev.portalgateway.host.plugin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.portalgateway.api.CommandContext;
+import dev.portalgateway.api.Connector;
+import dev.portalgateway.api.InvalidConfigException;
+import dev.portalgateway.api.PluginCommand;
+import dev.portalgateway.api.PluginConfig;
+import dev.portalgateway.api.PluginMetrics;
+import dev.portalgateway.host.config.ConfigException;
+import dev.portalgateway.host.config.ConfigLoader.LoadedConfig;
+import io.prometheus.client.CollectorRegistry;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ScheduledExecutorService;
+
+/** The commands plugins add to the command line ({@code add-key}, ...), found in the plugin catalog. */
+public final class PluginCommands {
+  /** Names the gateway keeps for itself. */
+  public static final Set<String> RESERVED = Set.of("serve", "validate-config", "version", "help");
+
+  private record Entry(LoadedPlugin plugin, PluginCommand command) {}
+
+  private final Map<String, Entry> commands;
+
+  private PluginCommands(Map<String, Entry> commands) {
+    this.commands = commands;
+  }
+
+  /**
+   * @param catalog the loaded plugins
+   * @return their commands by name
+   * @throws ConfigException when two plugins add the same command, or one shadows a built-in
+   */
+  public static PluginCommands of(PluginCatalog catalog) throws ConfigException {
+    Map<String, Entry> found = new TreeMap<>();
+    for (LoadedPlugin p : catalog.all()) {
+      List<PluginCommand> list;
+      try {
+        list = withLoader(p, () -> p.plugin().commands());
+      } catch (InvalidConfigException | RuntimeException | LinkageError e) {
+        throw new ConfigException("plugin '" + p.name() + "' (" + p.jar().getFileName() + ") failed to list its commands: " + e, e);
+      }
+      for (PluginCommand c : list) {
+        if (RESERVED.contains(c.name())) {
+          throw new ConfigException("plugin '" + p.name() + "' (" + p.jar().getFileName() + ") adds a command named '"
+              + c.name() + "', which is the gateway's own; rename it in the plugin");
+        }
+        Entry other = found.putIfAbsent(c.name(), new Entry(p, c));
+        if (other != null) {
+          throw new ConfigException("plugins '" + other.plugin().name() + "' (" + other.plugin().jar().getFileName()
+              + ") and '" + p.name() + "' (" + p.jar().getFileName() + ") both add the command '" + c.name()
+              + "'; remove one of the jars");
+        }
+      }
+    }
+    return new PluginCommands(found);
+  }
+
+  /** @return whether a plugin adds {@code name} */
+  public boolean has(String name) {
+    return commands.containsKey(name);
+  }
+
+  /** @return "name usage — summary" lines for {@code --help} */
+  public List<String> describe() {
+    return commands.values().stream()
+        .map(e -> String.format("  %-17s %s  (plugin %s)%n  %-17s   usage: %s %s", e.command().name(), e.command().summary(),
+            e.plugin().name(), "", e.command().name(), e.command().usage()))
+        .toList();
+  }
+
+  /**
+   * Runs a plugin command with the plugin's configuration from {@code loaded}.
+   *
+   * @return the command's exit status
+   * @throws ConfigException when the plugin refuses its configuration for the command
+   */
+  public int run(String name, List<String> args, LoadedConfig loaded, PrintStream out, PrintStream err)
+      throws ConfigException {
+    Entry e = commands.get(name);
+    LoadedPlugin plugin = e.plugin();
+    JsonNode tree = loaded.config().plugins().get(plugin.name());
+    HostPluginContext base = new HostPluginContext(plugin,
+        new PrometheusPluginMetrics(plugin.name(), new CollectorRegistry(true), PrometheusPluginMetrics.newStore()),
+        Clock.systemUTC(), loaded.paths().dataDir(), request -> {
+          throw new IllegalStateException("commands run without a server; routes() is not available");
+        });
+    CommandContext context = new HostCommandContext(base, new HostPluginConfig(plugin.name(), tree), out, err);
+    try {
+      return withLoader(plugin, () -> e.command().run(List.copyOf(args), context));
+    } catch (InvalidConfigException ex) {
+      throw new ConfigException(ex.getMessage(), ex);
+    } finally {
+      base.close();
+    }
+  }
+
+  private interface PluginCall<T> {
+    T call() throws InvalidConfigException;
+  }
+
+  private static <T> T withLoader(LoadedPlugin plugin, PluginCall<T> call) throws InvalidConfigException {
+    Thread t = Thread.currentThread();
+    ClassLoader previous = t.getContextClassLoader();
+    t.setContextClassLoader(plugin.loader());
+    try {
+      return call.call();
+    } finally {
+      t.setContextClassLoader(previous);
+    }
+  }
+
+  /** A plugin context plus the command's configuration and terminal streams. */
+  private record HostCommandContext(HostPluginContext base, PluginConfig config, PrintStream out, PrintStream err)
+      implements CommandContext {
+    @Override
+    public String pluginName() {
+      return base.pluginName();
+    }
+
+    @Override
+    public System.Logger logger() {
+      return base.logger();
+    }
+
+    @Override
+    public void event(System.Logger.Level level, String message, Map<String, ?> fields) {
+      base.event(level, message, fields);
+    }
+
+    @Override
+    public Connector routes() {
+      return base.routes();
+    }
+
+    @Override
+    public PluginMetrics metrics() {
+      return base.metrics();
+    }
+
+    @Override
+    public Clock clock() {
+      return base.clock();
+    }
+
+    @Override
+    public ScheduledExecutorService scheduler() {
+      return base.scheduler();
+    }
+
+    @Override
+    public Path dataDirectory() {
+      return base.dataDirectory();
+    }
+  }
+}
