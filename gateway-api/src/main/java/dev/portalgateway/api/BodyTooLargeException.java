@@ -10,8 +10,8 @@ public final class BodyTooLargeException extends ProblemException {
   /** @param limit the limit, in bytes, that the body exceeded */
   public BodyTooLargeException(long limit) {
     super(Problem.of(413, "body-too-large", "Content Too Large",
-        "The request body is larger than the limit of " + limit + " bytes.",
-        "Send a smaller body, or raise server.max_body_bytes in the gateway configuration."));
+        "The body is larger than the limit of " + limit + " bytes.",
+        "Send a smaller body. The gateway's limit is server.max_body_bytes; a plugin may set a lower one of its own."));
     this.limit = limit;
   }
 

@@ -10,6 +10,7 @@ import dev.portalgateway.host.plugin.PluginCommands;
 import dev.portalgateway.host.runtime.GatewayRuntime;
 import dev.portalgateway.host.runtime.RuntimeHolder;
 import dev.portalgateway.host.server.Gateway;
+import dev.portalgateway.host.server.TlsContexts;
 import io.prometheus.client.CollectorRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -44,7 +45,7 @@ public final class Main {
 
       Options:
         --config FILE     the YAML configuration; without it the gateway runs on its defaults
-                          (listen 0.0.0.0:8080, admin 127.0.0.1:9090, relay ws://localhost:4017/relay)
+                          (listen :8080, admin 127.0.0.1:9090, relay ws://localhost:4017/relay)
 
       Exit status: 0 ok, 1 failed while running, 2 bad usage or configuration.
       Docs: docs/quickstart.md and docs/configuration.md
@@ -180,9 +181,9 @@ public final class Main {
       return FAILED;
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    java.time.Duration grace = gateway.runtimes().peek().config().config().server().shutdownGrace();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      gateway.drainAndStop(grace);
+      // Read now, not at startup: a reload may have changed it.
+      gateway.drainAndStop(gateway.runtimes().peek().config().config().server().shutdownGrace());
       stopped.countDown();
       System.out.flush();
       // A JVM stopped by SIGTERM exits 143; a drained gateway has done nothing wrong, so say 0.
@@ -204,6 +205,10 @@ public final class Main {
     JsonLog.threshold(System.Logger.Level.WARNING);
     try {
       LoadedConfig loaded = loader().load(configFile);
+      if (loaded.paths().tlsKeystore() != null) {
+        var tls = loaded.config().server().tls();
+        TlsContexts.fromKeystore(loaded.paths().tlsKeystore(), tls.keystorePassword(), tls.keyPassword());
+      }
       PluginCatalog catalog = PluginCatalog.load(loaded.paths().pluginsDir());
       RuntimeHolder holder = new RuntimeHolder(
           new FilterFactory(catalog, new CollectorRegistry(true), Clock.systemUTC()), loaded);

@@ -100,7 +100,7 @@ public final class ConfigBinder {
       Collection<Object> known = u.getKnownPropertyIds();
       String knownList = known == null ? "" : known.stream().map(Object::toString).sorted()
           .collect(Collectors.joining(", "));
-      return "unknown key '" + path + "'" + (knownList.isEmpty() ? "" : "; the keys allowed here are: " + knownList);
+      return path + ": unknown key" + (knownList.isEmpty() ? "" : "; the keys allowed here are: " + knownList);
     }
     Throwable cause = e.getCause();
     if (cause instanceof IllegalArgumentException iae && cause.getMessage() != null) {

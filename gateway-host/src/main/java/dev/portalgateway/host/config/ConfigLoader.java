@@ -68,7 +68,11 @@ public final class ConfigLoader {
   public LoadedConfig fromText(String text, Path file) throws ConfigException {
     String source = file == null ? "configuration" : file.toString();
     JsonNode tree = ConfigBinder.parseYaml(text, source);
-    new EnvSubstitution(env).apply(tree);
+    try {
+      new EnvSubstitution(env).apply(tree);
+    } catch (ConfigException e) {
+      throw new ConfigException(source + ": " + e.getMessage(), e);
+    }
     GatewayConfig config;
     try {
       config = ConfigBinder.bind(tree, GatewayConfig.class, "");

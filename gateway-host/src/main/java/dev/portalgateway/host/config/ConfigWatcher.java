@@ -74,6 +74,7 @@ public final class ConfigWatcher {
       return;
     }
     if (next.fingerprint().equals(current.fingerprint())) {
+      metrics.configReloaded("unchanged"); // touched, or rewritten with the same text
       return;
     }
     warnAboutRestartOnlySettings(current.config().server(), next.config().server());
@@ -97,6 +98,7 @@ public final class ConfigWatcher {
     check("server.http_provider", was.httpProvider(), now.httpProvider());
     check("server.request_read_timeout", was.requestReadTimeout(), now.requestReadTimeout());
     check("server.tls", was.tls(), now.tls());
+    check("server.config_reload_interval", was.configReloadInterval(), now.configReloadInterval());
   }
 
   private static void check(String key, Object was, Object now) {

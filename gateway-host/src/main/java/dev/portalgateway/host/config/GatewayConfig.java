@@ -50,8 +50,10 @@ public record GatewayConfig(
   public record Paths(Path configFile, Path pluginsDir, Path dataDir, Path tlsKeystore) {}
 
   /**
-   * @param relayUrl the relay URL
-   * @param relayUrls more relay URLs, tried in order when one fails (the Portal connector's failover)
+   * The {@code relay:} section.
+   *
+   * @param url the relay URL
+   * @param urls more relay URLs, tried in order when one fails (the Portal connector's failover)
    */
   public record RelayConfig(String url, List<String> urls) {
     public RelayConfig {

@@ -41,7 +41,7 @@ public record ServerConfig(
   public static final String DEFAULT_HTTP_PROVIDER = "robaho";
 
   public ServerConfig {
-    listen = listen == null ? "0.0.0.0:8080" : listen;
+    listen = listen == null ? ":8080" : listen; // every interface, IPv4 and IPv6
     adminListen = adminListen == null ? "127.0.0.1:9090" : adminListen;
     dataDir = dataDir == null ? "data" : dataDir;
     httpProvider = httpProvider == null ? DEFAULT_HTTP_PROVIDER : httpProvider;

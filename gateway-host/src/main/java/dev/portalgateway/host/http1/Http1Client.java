@@ -299,7 +299,9 @@ public final class Http1Client implements AutoCloseable {
           try {
             n = in.read(buf);
           } catch (IOException e) {
-            clientFailure = e;
+            // A size limit is the client's problem with its own status; anything else means the
+            // client stopped sending.
+            clientFailure = e instanceof BodyTooLargeException ? e : new RequestBodyException(e);
             // The upstream waits for the rest of a body that will never come: break the
             // connection so the thread waiting for its answer wakes up now, not at the timeout.
             breakConnection.run();
@@ -330,7 +332,7 @@ public final class Http1Client implements AutoCloseable {
       } catch (IOException e) {
         upstreamFailed = true; // the upstream stopped reading, often because it already answered
       } catch (RuntimeException e) {
-        clientFailure = new IOException("reading the request body failed", e);
+        clientFailure = new RequestBodyException(new IOException("reading the request body failed", e));
         breakConnection.run();
       } finally {
         finishedAt = System.nanoTime();

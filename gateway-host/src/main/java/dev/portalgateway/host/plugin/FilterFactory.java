@@ -5,7 +5,6 @@ import dev.portalgateway.api.Connector;
 import dev.portalgateway.api.Filter;
 import dev.portalgateway.api.InvalidConfigException;
 import dev.portalgateway.host.config.ConfigException;
-import io.prometheus.client.Collector;
 import io.prometheus.client.CollectorRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -21,7 +20,7 @@ import java.util.Map;
 public final class FilterFactory {
   private final PluginCatalog catalog;
   private final CollectorRegistry registry;
-  private final Map<String, Collector> collectors = PrometheusPluginMetrics.newStore();
+  private final Map<String, PrometheusPluginMetrics.Registered> collectors = PrometheusPluginMetrics.newStore();
   private final Clock clock;
 
   public FilterFactory(PluginCatalog catalog, CollectorRegistry registry, Clock clock) {
@@ -76,7 +75,7 @@ public final class FilterFactory {
     } catch (InvalidConfigException e) {
       context.close();
       String msg = e.getMessage() == null ? "invalid configuration" : e.getMessage();
-      throw new ConfigException(msg.startsWith("plugins.") ? msg : "plugins." + plugin.name() + ": " + msg, e);
+      throw new ConfigException(msg.contains("plugins." + plugin.name()) ? msg : "plugins." + plugin.name() + ": " + msg, e);
     } catch (RuntimeException | LinkageError e) {
       context.close();
       throw new ConfigException("plugin '" + plugin.name() + "' (" + plugin.jar().getFileName()

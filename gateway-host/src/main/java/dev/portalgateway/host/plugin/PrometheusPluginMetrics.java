@@ -20,22 +20,25 @@ final class PrometheusPluginMetrics implements PluginMetrics {
 
   private final String prefix;
   private final CollectorRegistry registry;
-  private final Map<String, Collector> collectors;
+  private final Map<String, Registered> collectors;
 
-  PrometheusPluginMetrics(String pluginName, CollectorRegistry registry, Map<String, Collector> collectors) {
+  /** A collector with the label names it was registered with. */
+  record Registered(Collector collector, java.util.List<String> labelNames) {}
+
+  PrometheusPluginMetrics(String pluginName, CollectorRegistry registry, Map<String, Registered> collectors) {
     this.prefix = "portal_gateway_" + pluginName.replace('-', '_') + "_";
     this.registry = registry;
     this.collectors = collectors;
   }
 
   /** Creates the shared store of collectors that every plugin's metrics register into. */
-  static Map<String, Collector> newStore() {
+  static Map<String, Registered> newStore() {
     return new ConcurrentHashMap<>();
   }
 
   @Override
   public Counter counter(String name, String help, String... labelNames) {
-    io.prometheus.client.Counter c = get(name, io.prometheus.client.Counter.class,
+    io.prometheus.client.Counter c = get(name, labelNames, io.prometheus.client.Counter.class,
         () -> io.prometheus.client.Counter.build(prefix + name, help).labelNames(labelNames).register(registry));
     return new Counter() {
       @Override
@@ -52,7 +55,7 @@ final class PrometheusPluginMetrics implements PluginMetrics {
 
   @Override
   public Gauge gauge(String name, String help, String... labelNames) {
-    io.prometheus.client.Gauge g = get(name, io.prometheus.client.Gauge.class,
+    io.prometheus.client.Gauge g = get(name, labelNames, io.prometheus.client.Gauge.class,
         () -> io.prometheus.client.Gauge.build(prefix + name, help).labelNames(labelNames).register(registry));
     return new Gauge() {
       @Override
@@ -69,18 +72,24 @@ final class PrometheusPluginMetrics implements PluginMetrics {
 
   @Override
   public Histogram histogram(String name, String help, String... labelNames) {
-    io.prometheus.client.Histogram h = get(name, io.prometheus.client.Histogram.class,
+    io.prometheus.client.Histogram h = get(name, labelNames, io.prometheus.client.Histogram.class,
         () -> io.prometheus.client.Histogram.build(prefix + name, help).labelNames(labelNames).buckets(BUCKETS)
             .register(registry));
     return (value, labelValues) -> h.labels(labelValues).observe(value);
   }
 
-  private <T extends Collector> T get(String name, Class<T> type, Supplier<T> create) {
-    Collector c = collectors.computeIfAbsent(prefix + name, k -> create.get());
-    if (!type.isInstance(c)) {
+  private <T extends Collector> T get(String name, String[] labelNames, Class<T> type, Supplier<T> create) {
+    java.util.List<String> labels = java.util.List.of(labelNames);
+    Registered r = collectors.computeIfAbsent(prefix + name, k -> new Registered(create.get(), labels));
+    // Checked here, when the filter is created, rather than failing inside a request later.
+    if (!type.isInstance(r.collector())) {
       throw new IllegalArgumentException("metric " + prefix + name + " is already registered as a "
-          + c.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT));
+          + r.collector().getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT));
     }
-    return type.cast(c);
+    if (!r.labelNames().equals(labels)) {
+      throw new IllegalArgumentException("metric " + prefix + name + " is already registered with labels "
+          + r.labelNames() + ", not " + labels);
+    }
+    return type.cast(r.collector());
   }
 }

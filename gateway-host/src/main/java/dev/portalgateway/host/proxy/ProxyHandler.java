@@ -10,6 +10,7 @@ import dev.portalgateway.api.ProblemException;
 import dev.portalgateway.api.Request;
 import dev.portalgateway.api.Response;
 import dev.portalgateway.host.config.ServerConfig;
+import dev.portalgateway.host.http1.RequestBodyException;
 import dev.portalgateway.host.ops.AccessLog;
 import dev.portalgateway.host.ops.GatewayMetrics;
 import dev.portalgateway.host.ops.JsonLog;
@@ -32,7 +33,6 @@ import java.util.concurrent.ScheduledExecutorService;
  * the current generation's chain, and streams the {@link Response} back.
  */
 public final class ProxyHandler implements HttpHandler {
-  private static final String PREFIX = "/peer/";
 
   private final RuntimeHolder runtimes;
   private final GatewayMetrics metrics;
@@ -96,72 +96,63 @@ public final class ProxyHandler implements HttpHandler {
     try {
       Response response;
       CorsPolicy cors = CorsPolicy.DISABLED;
-      int slash = rawPath == null ? -1 : rawPath.indexOf('/', PREFIX.length());
-      if (draining) {
-        response = Problem.of(503, "draining", "Service Unavailable", "The gateway is shutting down.",
-            "Retry; another gateway instance will take the request.")
-            .toResponse(Headers.of("Retry-After", "1", "Connection", "close"));
-      } else if (headSize(method, rawPath, rawQuery, requestHeaders) > server.maxHeaderBytes()) {
-        response = Problem.of(431, "headers-too-large", "Request Header Fields Too Large",
-            "The request line and headers are larger than " + server.maxHeaderBytes() + " bytes.",
-            "Send fewer or smaller headers, or raise server.max_header_bytes.").toResponse();
-      } else if (rawPath == null || !rawPath.startsWith(PREFIX) || rawPath.length() == PREFIX.length() || slash == PREFIX.length()) {
-        response = Problem.of(404, "not-found", "Not Found",
-            "The gateway serves /peer/NAME/... only; '" + rawPath + "' names no upstream or lease.",
-            "Call /peer/NAME/PATH, where NAME is an upstream from the configuration or a Portal lease.").toResponse();
-      } else {
-        route = slash < 0 ? rawPath.substring(PREFIX.length()) : rawPath.substring(PREFIX.length(), slash);
-        String upstreamPath = slash < 0 ? "/" : rawPath.substring(slash);
-        RouteTable routes = runtime.routes();
-        cors = routes.cors(route);
-        if (cors.isPreflight(method, requestHeaders)) {
+      boolean preflight = false;
+      try {
+        admit(server, method, rawPath, rawQuery, requestHeaders);
+        PeerPath target = PeerPath.parse(rawPath);
+        route = target.route();
+        cors = runtime.routes().cors(route);
+        preflight = cors.isPreflight(method, requestHeaders);
+        if (preflight) {
           response = cors.preflight(requestHeaders);
         } else {
-          long declared = declaredLength(requestHeaders);
-          if (declared == -2) {
-            response = Problem.of(400, "bad-content-length", "Bad Request",
-                "The Content-Length header is not a single non-negative number.", null).toResponse();
-          } else if (declared > server.maxBodyBytes()) {
-            response = new dev.portalgateway.api.BodyTooLargeException(server.maxBodyBytes()).toResponse();
+          long declared = declaredLength(requestHeaders, server.maxBodyBytes());
+          Body body;
+          if (declared == 0 && !requestHeaders.contains("Transfer-Encoding")) {
+            body = Body.empty();
           } else {
-            Body body;
-            if (declared == 0 && !requestHeaders.contains("Transfer-Encoding")) {
-              body = Body.empty();
-            } else {
-              requestBody = new LimitedInputStream(exchange.getRequestBody(), server.maxBodyBytes());
-              body = Body.ofStream(requestBody, declared);
-            }
-            Request request = Request.builder()
-                .method(method)
-                .scheme(scheme)
-                .host(requestHeaders.first("Host"))
-                .path(rawPath)
-                .route(route)
-                .upstreamPath(upstreamPath)
-                .rawQuery(rawQuery)
-                .headers(forwardHeaders(requestHeaders, peer, runtime.clientAddresses().isTrustedProxy(peer), requestId))
-                .body(body)
-                .clientAddress(client)
-                .requestId(requestId)
-                .attribute(FilterChain.EXCHANGE_RECORD, record)
-                .build();
-            response = runChain(runtime, request);
+            requestBody = new LimitedInputStream(exchange.getRequestBody(), server.maxBodyBytes());
+            body = Body.ofStream(requestBody, declared);
           }
+          Request request = Request.builder()
+              .method(method)
+              .scheme(scheme)
+              .host(requestHeaders.first("Host"))
+              .path(rawPath)
+              .route(route)
+              .upstreamPath(target.upstreamPath())
+              .rawQuery(rawQuery)
+              .headers(forwardHeaders(requestHeaders, peer, runtime.clientAddresses().isTrustedProxy(peer), requestId))
+              .body(body)
+              .clientAddress(client)
+              .requestId(requestId)
+              .attribute(FilterChain.EXCHANGE_RECORD, record)
+              .build();
+          response = runChain(runtime, request);
         }
+      } catch (ProblemException refused) {
+        response = refused.toResponse();
       }
-      Headers responseHeaders = cors.decorate(requestHeaders, responseHeaders(response.headers(), requestId));
+      Headers responseHeaders = responseHeaders(response.headers(), requestId, runtime.routes(), route);
+      if (!preflight) {
+        responseHeaders = cors.decorate(requestHeaders, responseHeaders);
+      }
       status = response.status();
       Body body = response.body();
       boolean bodiless = "HEAD".equals(method) || status == 204 || status == 304 || status < 200;
       long length = bodiless || body.length() == 0 ? -1 : body.length() < 0 ? 0 : body.length();
       copyHeaders(responseHeaders, exchange.getResponseHeaders());
+      if (draining) {
+        // Tell keep-alive clients to reconnect elsewhere: this instance is going away.
+        exchange.getResponseHeaders().set("Connection", "close");
+      }
       exchange.sendResponseHeaders(status, length);
       headNanos = System.nanoTime() - start;
       if (length == -1) {
         body.discard();
       } else {
-        boolean eventStream = responseHeaders.first("Content-Type") != null
-            && responseHeaders.first("Content-Type").toLowerCase(Locale.ROOT).startsWith("text/event-stream");
+        String contentType = responseHeaders.first("Content-Type");
+        boolean eventStream = contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
         OutputStream out = exchange.getResponseBody();
         try (InputStream in = body.open()) {
           bytesOut = writer.copy(in, out, eventStream ? runtime.routes().sseKeepalive(route) : java.time.Duration.ZERO);
@@ -181,6 +172,9 @@ public final class ProxyHandler implements HttpHandler {
       if (!"upstream_aborted".equals(outcome)) {
         exchange.close();
       }
+      if (record.clientAborted()) {
+        outcome = "client_aborted";
+      }
       String label = route == null ? RouteTable.UNKNOWN : runtime.routes().metricsLabel(route);
       metrics.requestFinished(label, method, status, total, record.upstreamNanos(), headNanos < 0 ? total : headNanos);
       if (server.accessLog()) {
@@ -194,9 +188,27 @@ public final class ProxyHandler implements HttpHandler {
     }
   }
 
+  /** Refuses what must not reach any route: a draining gateway, an oversized head. */
+  private void admit(ServerConfig server, String method, String rawPath, String rawQuery, Headers headers)
+      throws ProblemException {
+    if (draining) {
+      throw new ProblemException(Problem.of(503, "draining", "Service Unavailable", "The gateway is shutting down.",
+          "Retry; another gateway instance will take the request."), Headers.of("Retry-After", "1"), null);
+    }
+    if (headSize(method, rawPath, rawQuery, headers) > server.maxHeaderBytes()) {
+      throw new ProblemException(Problem.of(431, "headers-too-large", "Request Header Fields Too Large",
+          "The request line and headers are larger than " + server.maxHeaderBytes() + " bytes.",
+          "Send fewer or smaller headers, or raise server.max_header_bytes."));
+    }
+  }
+
   private static Response runChain(GatewayRuntime runtime, Request request) {
     try {
       return runtime.chain().proceed(request);
+    } catch (RequestBodyException e) {
+      // The client stopped sending its body (it hung up, most likely): nobody is left to answer.
+      request.attribute(FilterChain.EXCHANGE_RECORD).clientAborted(true);
+      return Problem.of(400, "request-body-failed", "Bad Request", "Reading the request body failed.", null).toResponse();
     } catch (ProblemException e) {
       if (e.problem().status() >= 500) {
         JsonLog.warn("proxy", e.problem().detail(), "request_id", request.requestId(), "route", request.route(),
@@ -232,30 +244,58 @@ public final class ProxyHandler implements HttpHandler {
     return b.build();
   }
 
-  private static Headers responseHeaders(Headers upstream, String requestId) {
+  private static Headers responseHeaders(Headers upstream, String requestId, RouteTable routes, String route) {
     Headers.Builder b = HopByHop.strip(upstream).toBuilder();
-    // The server writes its own Content-Length (from the length we pass) and Date.
+    // The server writes its own Content-Length (from the length we pass) and Date. (For HEAD both
+    // providers write none, so a HEAD answer carries no length: a known limit of the server API.)
     b.remove("Content-Length");
     b.remove("Date");
     b.set("X-Request-Id", requestId);
+    if (route != null && (b.first("Location") != null || b.first("Set-Cookie") != null)) {
+      UpstreamLocations locations = new UpstreamLocations(route, routes.basePath(route), routes.origin(route));
+      Headers built = b.build();
+      b = Headers.builder();
+      for (int i = 0; i < built.size(); i++) {
+        String name = built.name(i);
+        String value = built.value(i);
+        if (name.equalsIgnoreCase("Location") || name.equalsIgnoreCase("Content-Location")) {
+          value = locations.location(value);
+        } else if (name.equalsIgnoreCase("Set-Cookie")) {
+          value = locations.cookie(value);
+        }
+        b.add(name, value);
+      }
+    }
     return b.build();
   }
 
-  /** @return the declared length, -1 when none, -2 when malformed */
-  private static long declaredLength(Headers h) {
+  /**
+   * @return the declared body length, or -1 when the body is chunked
+   * @throws ProblemException 400 when the framing is ambiguous, 413 when the declared length is over the limit
+   */
+  private static long declaredLength(Headers h, long maxBodyBytes) throws ProblemException {
     List<String> values = h.all("Content-Length");
     if (values.isEmpty()) {
       return h.contains("Transfer-Encoding") ? -1 : 0;
     }
-    if (values.size() > 1 || h.contains("Transfer-Encoding")) {
-      return -2; // ambiguous framing is how requests get smuggled
+    long n = -1;
+    // Both providers refuse most bad framing themselves; this is the check for whatever gets past.
+    if (values.size() == 1 && !h.contains("Transfer-Encoding")) {
+      try {
+        n = Long.parseLong(values.get(0).trim());
+      } catch (NumberFormatException e) {
+        n = -1;
+      }
     }
-    try {
-      long n = Long.parseLong(values.get(0).trim());
-      return n < 0 ? -2 : n;
-    } catch (NumberFormatException e) {
-      return -2;
+    if (n < 0) {
+      throw new ProblemException(Problem.of(400, "bad-content-length", "Bad Request",
+          "The request has more than one Content-Length, one that is not a number, or one with Transfer-Encoding.",
+          null)); // ambiguous framing is how requests get smuggled
     }
+    if (n > maxBodyBytes) {
+      throw new dev.portalgateway.api.BodyTooLargeException(maxBodyBytes);
+    }
+    return n;
   }
 
   private static long headSize(String method, String path, String query, Headers headers) {

@@ -9,12 +9,27 @@ import dev.portalgateway.api.Principal;
 public final class ExchangeRecord {
   private volatile long upstreamNanos = -1;
   private volatile Principal principal;
+  private volatile boolean clientAborted;
 
-  synchronized void connectorCalled(long nanos, Principal who) {
+  synchronized void connectorCalled(long nanos) {
     upstreamNanos = upstreamNanos < 0 ? nanos : upstreamNanos + nanos;
+  }
+
+  /** Remembers the principal a filter established, as the request passes the next filter. */
+  void sawPrincipal(Principal who) {
     if (who != null) {
       principal = who;
     }
+  }
+
+  /** @param aborted whether the client gave up while sending its body */
+  public void clientAborted(boolean aborted) {
+    clientAborted = aborted;
+  }
+
+  /** @return whether the client gave up while sending its body */
+  public boolean clientAborted() {
+    return clientAborted;
   }
 
   /** @return nanoseconds spent in the connector, or -1 when it was never called */

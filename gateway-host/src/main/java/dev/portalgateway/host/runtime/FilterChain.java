@@ -32,12 +32,16 @@ public final class FilterChain {
       ClassLoader previous = t.getContextClassLoader();
       t.setContextClassLoader(hostLoader);
       ExchangeRecord record = request.attribute(EXCHANGE_RECORD);
+      if (record != null) {
+        record.sawPrincipal(request.attribute(StandardAttributes.PRINCIPAL));
+      }
+      var connector = routes.connectorFor(request.route()); // an unknown name is not upstream time
       long start = System.nanoTime();
       try {
-        return routes.connectorFor(request.route()).send(request);
+        return connector.send(request);
       } finally {
         if (record != null) {
-          record.connectorCalled(System.nanoTime() - start, request.attribute(StandardAttributes.PRINCIPAL));
+          record.connectorCalled(System.nanoTime() - start);
         }
         t.setContextClassLoader(previous);
       }
@@ -50,6 +54,11 @@ public final class FilterChain {
 
   private static Chain link(ActiveFilter f, Chain downstream) {
     return request -> {
+      ExchangeRecord record = request.attribute(EXCHANGE_RECORD);
+      if (record != null) {
+        // Whoever an earlier filter authenticated is logged even if this filter answers (a 429).
+        record.sawPrincipal(request.attribute(StandardAttributes.PRINCIPAL));
+      }
       Thread t = Thread.currentThread();
       ClassLoader previous = t.getContextClassLoader();
       t.setContextClassLoader(f.loader());

@@ -42,9 +42,13 @@ public final class RouteTable implements AutoCloseable {
       UpstreamConfig u = e.getValue();
       ProxyConfig effective = config.proxy().overriddenBy(u);
       CorsConfig cors = u.cors();
+      java.net.URI url = java.net.URI.create(u.url());
+      String path = url.getRawPath() == null ? "" : url.getRawPath();
+      String basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+      String origin = (url.getScheme() + "://" + url.getRawAuthority()).toLowerCase(java.util.Locale.ROOT);
       routes.put(e.getKey(), new Route(e.getKey(),
           new HttpUpstreamConnector(e.getKey(), u.url(), effective.connectTimeout(), effective.responseTimeout()),
-          cors == null ? defaultCors : CorsPolicy.of(cors), effective.sseKeepalive()));
+          cors == null ? defaultCors : CorsPolicy.of(cors), effective.sseKeepalive(), basePath, origin));
     }
     return new RouteTable(Map.copyOf(routes), defaultCors, config.proxy().sseKeepalive(), null);
   }
@@ -63,6 +67,18 @@ public final class RouteTable implements AutoCloseable {
   public CorsPolicy cors(String name) {
     Route r = routes.get(name);
     return r == null ? defaultCors : r.cors();
+  }
+
+  /** @return the upstream's base path for {@code name}, empty when unknown */
+  public String basePath(String name) {
+    Route r = routes.get(name);
+    return r == null ? "" : r.basePath();
+  }
+
+  /** @return the upstream's origin for {@code name}, or {@code null} when unknown */
+  public String origin(String name) {
+    Route r = routes.get(name);
+    return r == null ? null : r.origin();
   }
 
   /** @return the SSE keep-alive interval for {@code name} */

@@ -44,7 +44,7 @@ class ConfigLoaderTest {
     LoadedConfig loaded = load("");
     GatewayConfig c = loaded.config();
 
-    assertThat(c.server().listen()).isEqualTo("0.0.0.0:8080");
+    assertThat(c.server().listen()).isEqualTo(":8080");
     assertThat(c.server().adminListen()).isEqualTo("127.0.0.1:9090");
     assertThat(c.server().httpProvider()).isEqualTo("robaho");
     assertThat(c.server().maxBodyBytes()).isEqualTo(10L * 1024 * 1024);
@@ -72,7 +72,7 @@ class ConfigLoaderTest {
   void loadWithoutAFileGivesTheDefaultsResolvedAgainstTheWorkingDirectory() throws ConfigException {
     LoadedConfig loaded = loader.load(null);
 
-    assertThat(loaded.config().server().listen()).isEqualTo("0.0.0.0:8080");
+    assertThat(loaded.config().server().listen()).isEqualTo(":8080");
     assertThat(loaded.paths().configFile()).isNull();
     assertThat(loaded.paths().pluginsDir()).isEqualTo(DEFAULT_PLUGINS);
     assertThat(loaded.paths().dataDir()).isEqualTo(Path.of("").toAbsolutePath().resolve("data"));

@@ -284,6 +284,42 @@ class ProxyIntegrationTest {
   }
 
   @Test
+  void redirectsAndCookiePathsOfTheUpstreamAreMappedIntoThePeerPath() throws Exception {
+    backend.route("/app/login", ex -> {
+      ex.getResponseHeaders().add("Location", "/app/welcome?x=1");
+      ex.getResponseHeaders().add("Set-Cookie", "sid=abc; Path=/app; HttpOnly");
+      ex.getResponseHeaders().add("Set-Cookie", "other=1; Path=/elsewhere");
+      ex.sendResponseHeaders(302, -1);
+    });
+    backend.route("/app/absolute", ex -> {
+      ex.getResponseHeaders().add("Location", backend.url() + "/app/next");
+      ex.sendResponseHeaders(303, -1);
+    });
+    backend.route("/app/external", ex -> {
+      ex.getResponseHeaders().add("Location", "https://login.example/authorize");
+      ex.sendResponseHeaders(302, -1);
+    });
+    TestGateway g = gateway("upstreams:\n  app: \"" + backend.url() + "/app\"\n");
+    HttpResponse<String> login = g.get("/peer/app/login");
+    assertThat(login.statusCode()).isEqualTo(302);
+    assertThat(login.headers().firstValue("Location")).hasValue("/peer/app/welcome?x=1");
+    assertThat(login.headers().allValues("Set-Cookie"))
+        .contains("sid=abc; Path=/peer/app/; HttpOnly", "other=1; Path=/elsewhere");
+    assertThat(g.get("/peer/app/absolute").headers().firstValue("Location")).hasValue("/peer/app/next");
+    assertThat(g.get("/peer/app/external").headers().firstValue("Location")).hasValue("https://login.example/authorize");
+  }
+
+  @Test
+  void dotSegmentsAreRefusedSoAnUpstreamsBasePathIsABoundary() throws Exception {
+    TestGateway g = gateway("upstreams:\n  app: \"" + backend.url() + "/app\"\n");
+    for (String path : List.of("/peer/app/../echo", "/peer/app/a/%2e%2E/b", "/peer/app/./x", "/peer/app/x/..")) {
+      String response = rawExchange(g.port(), "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(response).as(path).startsWith("HTTP/1.1 400").contains("bad-path");
+    }
+    assertThat(g.get("/peer/app/..x/.y").statusCode()).isEqualTo(404); // ordinary names: forwarded
+  }
+
+  @Test
   void oversizedHeadersGet431() throws Exception {
     TestGateway g = gatewayWithServerExtra("  max_header_bytes: 2KiB\n");
     HttpResponse<String> r = g.get("/peer/backend/echo", "X-Big", "b".repeat(4096));
@@ -486,6 +522,7 @@ class ProxyIntegrationTest {
     assertThat(readyz.statusCode()).isEqualTo(503);
     String refused = rawExchange(g.port(), "GET /peer/backend/echo HTTP/1.1\r\nHost: x\r\n\r\n");
     assertThat(refused).startsWith("HTTP/1.1 503");
+    assertThat(refused.toLowerCase(java.util.Locale.ROOT)).contains("connection: close", "retry-after: 1");
     release.countDown();
     assertThat(inFlight.get(15, TimeUnit.SECONDS).body()).isEqualTo("finished");
     drainer.join(Duration.ofSeconds(15));

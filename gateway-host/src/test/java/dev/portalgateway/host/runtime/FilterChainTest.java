@@ -168,6 +168,20 @@ class FilterChainTest {
   }
 
   @Test
+  void thePrincipalIsRecordedForTheAccessLogEvenWhenALaterFilterAnswers() throws Exception {
+    ExchangeRecord record = new ExchangeRecord();
+    FilterChain chain = chain(
+        (request, next) -> next.proceed(
+            request.withAttribute(StandardAttributes.PRINCIPAL, new Principal("k7", null, "test", null))),
+        (request, next) -> Problem.of(429, "rate-limited", "Too Many Requests", "slow down", null).toResponse());
+    Response r = chain.proceed(post("x").withAttribute(FilterChain.EXCHANGE_RECORD, record));
+    assertThat(r.status()).isEqualTo(429);
+    assertThat(record.principal().id()).isEqualTo("k7");
+    assertThat(record.upstreamNanos()).isEqualTo(-1);
+    assertThat(backendCalls).hasValue(0);
+  }
+
+  @Test
   void theConnectorTimeIsRecordedForMetrics() throws Exception {
     ExchangeRecord record = new ExchangeRecord();
     FilterChain chain = chain((request, next) -> next.proceed(request));
