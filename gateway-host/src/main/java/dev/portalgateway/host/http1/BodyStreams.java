@@ -8,20 +8,23 @@ import java.io.InputStream;
 final class BodyStreams {
   private BodyStreams() {}
 
+  /** Single bytes through the array read, where the framing logic lives. */
+  private abstract static class Framed extends InputStream {
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+    }
+  }
+
   /** Exactly {@code length} bytes. */
-  static final class Fixed extends InputStream {
+  static final class Fixed extends Framed {
     private final InputStream in;
     private long remaining;
 
     Fixed(InputStream in, long length) {
       this.in = in;
       this.remaining = length;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
     }
 
     @Override
@@ -48,19 +51,13 @@ final class BodyStreams {
   }
 
   /** {@code Transfer-Encoding: chunked}: size lines, data, a zero chunk and optional trailers. */
-  static final class Chunked extends InputStream {
+  static final class Chunked extends Framed {
     private final InputStream in;
     private long remaining;
     private boolean eof;
 
     Chunked(InputStream in) {
       this.in = in;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
     }
 
     @Override

@@ -19,15 +19,13 @@ public record ActiveFilter(String name, Phase phase, Filter filter, ClassLoader 
   /** Closes the filter (under its own class loader) and then its context. */
   @Override
   public void close() {
-    Thread t = Thread.currentThread();
-    ClassLoader previous = t.getContextClassLoader();
-    t.setContextClassLoader(loader);
+    ClassLoader previous = ContextClassLoader.enter(loader);
     try {
       filter.close();
     } catch (Exception | LinkageError e) {
       JsonLog.warn("plugins", "plugin filter failed to close", "plugin", name, "error", e);
     } finally {
-      t.setContextClassLoader(previous);
+      ContextClassLoader.restore(previous);
     }
     try {
       context.close();

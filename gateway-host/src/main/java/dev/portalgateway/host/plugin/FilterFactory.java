@@ -63,9 +63,7 @@ public final class FilterFactory {
   private ActiveFilter create(LoadedPlugin plugin, JsonNode tree, Path dataDir, Connector routes) throws ConfigException {
     HostPluginContext context = new HostPluginContext(plugin,
         new PrometheusPluginMetrics(plugin.name(), registry, collectors), clock, dataDir, routes);
-    Thread t = Thread.currentThread();
-    ClassLoader previous = t.getContextClassLoader();
-    t.setContextClassLoader(plugin.loader());
+    ClassLoader previous = ContextClassLoader.enter(plugin.loader());
     try {
       Filter filter = plugin.plugin().create(new HostPluginConfig(plugin.name(), tree), context);
       if (filter == null) {
@@ -81,7 +79,7 @@ public final class FilterFactory {
       throw new ConfigException("plugin '" + plugin.name() + "' (" + plugin.jar().getFileName()
           + ") failed to start: " + e, e);
     } finally {
-      t.setContextClassLoader(previous);
+      ContextClassLoader.restore(previous);
     }
   }
 }

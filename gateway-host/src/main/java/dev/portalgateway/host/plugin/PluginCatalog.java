@@ -88,9 +88,7 @@ public final class PluginCatalog {
       throw new ConfigException("plugin jar " + jar + " has an unusable path" + fix);
     }
     List<LoadedPlugin> result = new ArrayList<>();
-    Thread thread = Thread.currentThread();
-    ClassLoader previous = thread.getContextClassLoader();
-    thread.setContextClassLoader(loader);
+    ClassLoader previous = ContextClassLoader.enter(loader);
     try {
       for (GatewayPlugin plugin : ServiceLoader.load(GatewayPlugin.class, loader)) {
         if (plugin.getClass().getClassLoader() != loader) {
@@ -115,7 +113,7 @@ public final class PluginCatalog {
       closeQuietly(loader);
       throw new ConfigException("plugin jar " + jar + " failed to load: " + rootMessage(e) + fix);
     } finally {
-      thread.setContextClassLoader(previous);
+      ContextClassLoader.restore(previous);
     }
     if (result.isEmpty()) {
       closeQuietly(loader);

@@ -106,13 +106,11 @@ public final class PluginCommands {
   }
 
   private static <T> T withLoader(LoadedPlugin plugin, PluginCall<T> call) throws InvalidConfigException {
-    Thread t = Thread.currentThread();
-    ClassLoader previous = t.getContextClassLoader();
-    t.setContextClassLoader(plugin.loader());
+    ClassLoader previous = ContextClassLoader.enter(plugin.loader());
     try {
       return call.call();
     } finally {
-      t.setContextClassLoader(previous);
+      ContextClassLoader.restore(previous);
     }
   }
 

@@ -7,6 +7,7 @@ import dev.portalgateway.api.Request;
 import dev.portalgateway.api.Response;
 import dev.portalgateway.api.StandardAttributes;
 import dev.portalgateway.host.plugin.ActiveFilter;
+import dev.portalgateway.host.plugin.ContextClassLoader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
@@ -28,9 +29,7 @@ public final class FilterChain {
   FilterChain(List<ActiveFilter> filters, RouteTable routes) {
     ClassLoader hostLoader = FilterChain.class.getClassLoader();
     Chain next = request -> {
-      Thread t = Thread.currentThread();
-      ClassLoader previous = t.getContextClassLoader();
-      t.setContextClassLoader(hostLoader);
+      ClassLoader previous = ContextClassLoader.enter(hostLoader);
       ExchangeRecord record = request.attribute(EXCHANGE_RECORD);
       if (record != null) {
         record.sawPrincipal(request.attribute(StandardAttributes.PRINCIPAL));
@@ -43,7 +42,7 @@ public final class FilterChain {
         if (record != null) {
           record.connectorCalled(System.nanoTime() - start);
         }
-        t.setContextClassLoader(previous);
+        ContextClassLoader.restore(previous);
       }
     };
     for (int i = filters.size() - 1; i >= 0; i--) {
@@ -59,9 +58,7 @@ public final class FilterChain {
         // Whoever an earlier filter authenticated is logged even if this filter answers (a 429).
         record.sawPrincipal(request.attribute(StandardAttributes.PRINCIPAL));
       }
-      Thread t = Thread.currentThread();
-      ClassLoader previous = t.getContextClassLoader();
-      t.setContextClassLoader(f.loader());
+      ClassLoader previous = ContextClassLoader.enter(f.loader());
       try {
         Body[] fromDownstream = new Body[1];
         Response response = f.filter().handle(request, r -> {
@@ -75,7 +72,7 @@ public final class FilterChain {
         return response.body() == fromDownstream[0] ? response
             : response.withBody(new ContextBody(response.body(), f.loader()));
       } finally {
-        t.setContextClassLoader(previous);
+        ContextClassLoader.restore(previous);
       }
     };
   }
@@ -99,37 +96,37 @@ public final class FilterChain {
 
     @Override
     public void discard() {
-      ClassLoader previous = swap(loader);
+      ClassLoader previous = ContextClassLoader.enter(loader);
       try {
         body.discard();
       } finally {
-        swap(previous);
+        ContextClassLoader.restore(previous);
       }
     }
 
     @Override
     public InputStream open() throws IOException {
-      ClassLoader previous = swap(loader);
+      ClassLoader previous = ContextClassLoader.enter(loader);
       try {
         InputStream in = body.open();
         return new InputStream() {
           @Override
           public int read() throws IOException {
-            ClassLoader p = swap(loader);
+            ClassLoader p = ContextClassLoader.enter(loader);
             try {
               return in.read();
             } finally {
-              swap(p);
+              ContextClassLoader.restore(p);
             }
           }
 
           @Override
           public int read(byte[] b, int off, int len) throws IOException {
-            ClassLoader p = swap(loader);
+            ClassLoader p = ContextClassLoader.enter(loader);
             try {
               return in.read(b, off, len);
             } finally {
-              swap(p);
+              ContextClassLoader.restore(p);
             }
           }
 
@@ -140,24 +137,17 @@ public final class FilterChain {
 
           @Override
           public void close() throws IOException {
-            ClassLoader p = swap(loader);
+            ClassLoader p = ContextClassLoader.enter(loader);
             try {
               in.close();
             } finally {
-              swap(p);
+              ContextClassLoader.restore(p);
             }
           }
         };
       } finally {
-        swap(previous);
+        ContextClassLoader.restore(previous);
       }
-    }
-
-    private static ClassLoader swap(ClassLoader loader) {
-      Thread t = Thread.currentThread();
-      ClassLoader previous = t.getContextClassLoader();
-      t.setContextClassLoader(loader);
-      return previous;
     }
   }
 }
