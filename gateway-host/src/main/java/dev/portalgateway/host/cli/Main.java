@@ -101,7 +101,11 @@ public final class Main {
     Path configFile = null;
     for (int i = 0; i < rest.size(); i++) {
       String a = rest.get(i);
-      if ((a.equals("--config") || a.equals("-c")) && i + 1 < rest.size()) {
+      if (a.equals("--config") || a.equals("-c")) {
+        if (i + 1 >= rest.size()) {
+          err.println("portal-gateway: --config needs a file name");
+          return USAGE;
+        }
         configFile = Path.of(rest.get(++i));
       } else if (a.startsWith("--config=")) {
         configFile = Path.of(a.substring("--config=".length()));
@@ -123,6 +127,9 @@ public final class Main {
     } catch (ConfigException e) {
       err.println("portal-gateway: " + e.getMessage());
       return USAGE;
+    } catch (RuntimeException | LinkageError e) {
+      err.println("portal-gateway: " + command + " failed: " + e);
+      return FAILED;
     } finally {
       JsonLog.threshold(System.Logger.Level.INFO);
     }

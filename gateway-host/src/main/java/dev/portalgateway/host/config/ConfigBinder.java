@@ -33,7 +33,8 @@ public final class ConfigBinder {
       .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
-      .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+      // Scalars from ${ENV} are always strings: "20" must still bind to a number.
+      .enable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
       .addModule(new SimpleModule("portal-gateway-config")
           .addDeserializer(Duration.class, new DurationDeserializer())
           .addDeserializer(Long.class, new SizeDeserializer(Long.class))

@@ -77,7 +77,6 @@ public final class ConfigWatcher {
       metrics.configReloaded("unchanged"); // touched, or rewritten with the same text
       return;
     }
-    warnAboutRestartOnlySettings(current.config().server(), next.config().server());
     try {
       runtimes.replace(next);
     } catch (ConfigException e) {
@@ -86,6 +85,7 @@ public final class ConfigWatcher {
           "file", file.toString(), "error_detail", e.getMessage());
       return;
     }
+    warnAboutRestartOnlySettings(current.config().server(), next.config().server());
     metrics.configReloaded("applied");
     JsonLog.info("config", "configuration reloaded", "file", file.toString(),
         "fingerprint", next.fingerprint().substring(0, 12), "plugins", String.join(",", runtimes.peek().pluginNames()));

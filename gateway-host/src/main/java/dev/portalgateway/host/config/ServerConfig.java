@@ -37,8 +37,11 @@ public record ServerConfig(
     Boolean accessLog,
     TlsConfig tls) {
 
-  /** The provider chosen from the benchmark in docs/performance.md. */
-  public static final String DEFAULT_HTTP_PROVIDER = "robaho";
+  /**
+   * The default provider, chosen in docs/performance.md: robaho is faster, but reads a request
+   * head of any size into memory and does not bound slow heads; the JDK's server limits both.
+   */
+  public static final String DEFAULT_HTTP_PROVIDER = "jdk";
 
   public ServerConfig {
     listen = listen == null ? ":8080" : listen; // every interface, IPv4 and IPv6

@@ -301,7 +301,8 @@ public final class Http1Client implements AutoCloseable {
           } catch (IOException e) {
             // A size limit is the client's problem with its own status; anything else means the
             // client stopped sending.
-            clientFailure = e instanceof BodyTooLargeException ? e : new RequestBodyException(e);
+            clientFailure = e instanceof BodyTooLargeException || e instanceof RequestBodyException
+                ? e : new RequestBodyException(e);
             // The upstream waits for the rest of a body that will never come: break the
             // connection so the thread waiting for its answer wakes up now, not at the timeout.
             breakConnection.run();

@@ -7,7 +7,7 @@ import java.io.IOException;
  * sent broken framing. Not the upstream's fault, and nobody is left to answer.
  */
 public final class RequestBodyException extends IOException {
-  RequestBodyException(IOException cause) {
+  public RequestBodyException(IOException cause) {
     super("reading the client's request body failed: " + cause.getMessage(), cause);
   }
 }

@@ -47,6 +47,10 @@ public final class PluginCommands {
         throw new ConfigException("plugin '" + p.name() + "' (" + p.jar().getFileName() + ") failed to list its commands: " + e, e);
       }
       for (PluginCommand c : list) {
+        if (c.name() == null || !c.name().matches("[a-z0-9][a-z0-9-]*")) {
+          throw new ConfigException("plugin '" + p.name() + "' (" + p.jar().getFileName() + ") adds a command named '"
+              + c.name() + "'; command names use lower-case letters, digits and dashes");
+        }
         if (RESERVED.contains(c.name())) {
           throw new ConfigException("plugin '" + p.name() + "' (" + p.jar().getFileName() + ") adds a command named '"
               + c.name() + "', which is the gateway's own; rename it in the plugin");

@@ -4,6 +4,7 @@ import dev.portalgateway.api.BodyTooLargeException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import dev.portalgateway.host.http1.RequestBodyException;
 
 /**
  * A request body that fails with {@link BodyTooLargeException} past {@code limit} bytes. Checked
@@ -20,7 +21,12 @@ final class LimitedInputStream extends FilterInputStream {
 
   @Override
   public int read() throws IOException {
-    int b = super.read();
+    int b;
+    try {
+      b = super.read();
+    } catch (IOException e) {
+      throw new RequestBodyException(e);
+    }
     if (b >= 0) {
       counted(1);
     }
@@ -29,7 +35,13 @@ final class LimitedInputStream extends FilterInputStream {
 
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
-    int n = super.read(b, off, len);
+    int n;
+    try {
+      n = super.read(b, off, len);
+    } catch (IOException e) {
+      // The client stopped sending: say so, whoever was reading (the codec or a plugin buffering it).
+      throw new RequestBodyException(e);
+    }
     if (n > 0) {
       counted(n);
     }

@@ -49,9 +49,12 @@ record PeerPath(String route, String upstreamPath) {
       if (end < 0) {
         end = path.length();
       }
+      // An upstream that decodes %2F before resolving dots sees "..%2Fadmin" as "../admin".
       String segment = path.substring(start, end).toLowerCase(Locale.ROOT).replace("%2e", ".");
-      if (segment.equals(".") || segment.equals("..")) {
-        return true;
+      for (String part : segment.split("%2f|\\\\|%5c", -1)) {
+        if (part.equals(".") || part.equals("..")) {
+          return true;
+        }
       }
       start = end + 1;
     }

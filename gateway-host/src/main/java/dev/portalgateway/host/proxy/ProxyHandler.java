@@ -251,7 +251,8 @@ public final class ProxyHandler implements HttpHandler {
     b.remove("Content-Length");
     b.remove("Date");
     b.set("X-Request-Id", requestId);
-    if (route != null && (b.first("Location") != null || b.first("Set-Cookie") != null)) {
+    if (route != null && (b.first("Location") != null || b.first("Content-Location") != null
+        || b.first("Set-Cookie") != null)) {
       UpstreamLocations locations = new UpstreamLocations(route, routes.basePath(route), routes.origin(route));
       Headers built = b.build();
       b = Headers.builder();

@@ -12,6 +12,7 @@ public final class RuntimeHolder implements AutoCloseable {
   private final FilterFactory filters;
   private final CurrentRoutes routes = new CurrentRoutes();
   private final AtomicReference<GatewayRuntime> current = new AtomicReference<>();
+  private volatile boolean closed;
 
   /**
    * @param filters creates each generation's filters
@@ -37,6 +38,9 @@ public final class RuntimeHolder implements AutoCloseable {
       if (r.tryAcquire()) {
         return r;
       }
+      if (closed) {
+        throw new IllegalStateException("the gateway has stopped");
+      }
       // Lost a race with a swap: the generation just closed, the next read sees its successor.
     }
   }
@@ -59,6 +63,7 @@ public final class RuntimeHolder implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     current.get().retire();
   }
 }

@@ -39,7 +39,7 @@ public final class HttpServerFactory {
   public static HttpServer create(String provider, InetSocketAddress address, Duration requestReadTimeout,
       javax.net.ssl.SSLContext tls) throws IOException {
     HttpServerProvider p = switch (provider) {
-      case "robaho" -> new robaho.net.httpserver.DefaultHttpServerProvider();
+      case "robaho" -> robahoProvider();
       case "jdk" -> jdkProvider(requestReadTimeout);
       default -> throw new IllegalArgumentException("unknown HTTP server provider '" + provider + "'");
     };
@@ -54,6 +54,18 @@ public final class HttpServerFactory {
     ExecutorService virtualThreads = Executors.newVirtualThreadPerTaskExecutor();
     server.setExecutor(virtualThreads);
     return server;
+  }
+
+  /**
+   * robaho's provider, with Nagle's algorithm off. Left on (robaho's default), a small response
+   * waits for the client's delayed ACK: about 40 ms per keep-alive request, 350 requests/s on our
+   * benchmark instead of 16,000 (docs/performance.md). Read once, when robaho's configuration loads.
+   */
+  private static HttpServerProvider robahoProvider() {
+    if (System.getProperty("robaho.net.httpserver.nodelay") == null) {
+      System.setProperty("robaho.net.httpserver.nodelay", "true");
+    }
+    return new robaho.net.httpserver.DefaultHttpServerProvider();
   }
 
   /**

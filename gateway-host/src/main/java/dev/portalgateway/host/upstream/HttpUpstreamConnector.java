@@ -48,7 +48,8 @@ public final class HttpUpstreamConnector implements Connector {
     this.responseTimeout = responseTimeout;
     URI uri = URI.create(baseUrl);
     boolean tls = "https".equalsIgnoreCase(uri.getScheme());
-    String host = uri.getHost();
+    String bracketed = uri.getHost(); // IPv6 literals come back in brackets, as the Host header wants them
+    String host = bracketed.startsWith("[") ? bracketed.substring(1, bracketed.length() - 1) : bracketed;
     int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
     String path = uri.getRawPath() == null ? "" : uri.getRawPath();
     this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
@@ -58,7 +59,7 @@ public final class HttpUpstreamConnector implements Connector {
             : () -> SocketTransport.connect(new InetSocketAddress(host, port), connectMillis),
         MAX_IDLE, IDLE_TIMEOUT_NANOS);
     boolean defaultPort = uri.getPort() < 0;
-    String hostHeader = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + (defaultPort ? "" : ":" + port);
+    String hostHeader = bracketed + (defaultPort ? "" : ":" + port);
     this.client = new Http1Client(pool, hostHeader, responseTimeout.toMillis());
   }
 

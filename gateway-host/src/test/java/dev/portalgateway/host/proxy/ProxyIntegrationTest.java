@@ -310,9 +310,36 @@ class ProxyIntegrationTest {
   }
 
   @Test
+  void ipv6UpstreamsGetAWellFormedHostHeader() throws Exception {
+    ServerSocket v6;
+    try {
+      v6 = new ServerSocket(0, 10, java.net.InetAddress.getByName("::1"));
+    } catch (IOException e) {
+      org.junit.jupiter.api.Assumptions.abort("no IPv6 loopback here: " + e.getMessage());
+      return;
+    }
+    try (v6) {
+      AtomicReference<String> head = new AtomicReference<>();
+      Thread.ofVirtual().start(() -> {
+        try (Socket s = v6.accept()) {
+          head.set(readHead(s.getInputStream()));
+          s.getOutputStream().write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          s.getOutputStream().flush();
+        } catch (IOException ignored) {
+          // the assertion below reports it
+        }
+      });
+      TestGateway g = gateway("upstreams:\n  v6: \"http://[::1]:" + v6.getLocalPort() + "\"\n");
+      assertThat(g.get("/peer/v6/x").statusCode()).isEqualTo(204);
+      assertThat(head.get()).contains("\r\nHost: [::1]:" + v6.getLocalPort() + "\r\n");
+    }
+  }
+
+  @Test
   void dotSegmentsAreRefusedSoAnUpstreamsBasePathIsABoundary() throws Exception {
     TestGateway g = gateway("upstreams:\n  app: \"" + backend.url() + "/app\"\n");
-    for (String path : List.of("/peer/app/../echo", "/peer/app/a/%2e%2E/b", "/peer/app/./x", "/peer/app/x/..")) {
+    for (String path : List.of("/peer/app/../echo", "/peer/app/a/%2e%2E/b", "/peer/app/./x", "/peer/app/x/..",
+        "/peer/app/..%2Fadmin", "/peer/app/x%2f..%2F..%2fy")) {
       String response = rawExchange(g.port(), "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
       assertThat(response).as(path).startsWith("HTTP/1.1 400").contains("bad-path");
     }
