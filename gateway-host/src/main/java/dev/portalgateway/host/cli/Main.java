@@ -56,7 +56,9 @@ public final class Main {
   public static void main(String[] args) {
     dev.portalgateway.host.ops.JulBridge.install();
     // serve only returns if interrupted; the shutdown hook ends the process with its own status.
-    System.exit(run(args, System.out, System.err));
+    int status = run(args, System.out, System.err);
+    JsonLog.flush();
+    System.exit(status);
   }
 
   /**
@@ -192,6 +194,7 @@ public final class Main {
       // Read now, not at startup: a reload may have changed it.
       gateway.drainAndStop(gateway.runtimes().peek().config().config().server().shutdownGrace());
       stopped.countDown();
+      JsonLog.flush();
       System.out.flush();
       // A JVM stopped by SIGTERM exits 143; a drained gateway has done nothing wrong, so say 0.
       Runtime.getRuntime().halt(OK);

@@ -49,6 +49,6 @@ public final class AccessLog {
     f.put("user_agent", e.userAgent());
     f.put("principal", e.principal());
     f.put("outcome", e.outcome());
-    JsonLog.write(System.Logger.Level.INFO, "access", null, f);
+    JsonLog.write(System.Logger.Level.INFO, "access", null, f, true);
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The gateway's log: one JSON object per line on stdout, which is what container platforms and
@@ -11,14 +12,51 @@ import java.util.Map;
  * sees a header map, so it cannot leak one.
  */
 public final class JsonLog {
+  /** Batched lines are written at least this often. */
+  private static final long BATCH_INTERVAL_MS = 50;
+  private static final int BATCH_BYTES = 32 * 1024;
+
   private static volatile PrintStream sink = System.out;
   private static volatile System.Logger.Level threshold = System.Logger.Level.INFO;
+  private static final ReentrantLock LOCK = new ReentrantLock();
+  private static final StringBuilder PENDING = new StringBuilder(BATCH_BYTES * 2);
+
+  static {
+    Thread flusher = new Thread(() -> {
+      while (true) {
+        try {
+          Thread.sleep(BATCH_INTERVAL_MS);
+        } catch (InterruptedException e) {
+          return;
+        }
+        flush();
+      }
+    }, "json-log-flusher");
+    flusher.setDaemon(true);
+    flusher.start();
+  }
 
   private JsonLog() {}
 
   /** Sends log lines to {@code out} instead of stdout (for tests of the CLI). */
   public static void redirect(PrintStream out) {
+    flush();
     sink = out;
+  }
+
+  /** Writes out batched lines now; call before the process exits. */
+  public static void flush() {
+    LOCK.lock();
+    try {
+      if (!PENDING.isEmpty()) {
+        PrintStream out = sink;
+        out.print(PENDING);
+        out.flush();
+        PENDING.setLength(0);
+      }
+    } finally {
+      LOCK.unlock();
+    }
   }
 
   /** @param level the lowest level written */
@@ -40,6 +78,19 @@ public final class JsonLog {
    * @param fields more fields, in order; values are strings, numbers, booleans or {@code null}
    */
   public static void write(System.Logger.Level level, String logger, String message, Map<String, ?> fields) {
+    write(level, logger, message, fields, false);
+  }
+
+  /**
+   * Writes one line, possibly batched: a batched line reaches stdout within
+   * {@value #BATCH_INTERVAL_MS} ms, together with others, so that a busy gateway makes one write
+   * call for many access-log lines instead of one each (about a fifth of its throughput).
+   *
+   * @param batch whether the line may wait for the next batch; warnings and errors never do
+   * @see #write(System.Logger.Level, String, String, Map)
+   */
+  public static void write(System.Logger.Level level, String logger, String message, Map<String, ?> fields,
+      boolean batch) {
     if (!enabled(level)) {
       return;
     }
@@ -52,7 +103,7 @@ public final class JsonLog {
         field(sb, e.getKey(), e.getValue());
       }
     }
-    finish(sb);
+    finish(sb, batch && level.getSeverity() < System.Logger.Level.WARNING.getSeverity());
   }
 
   /** Writes one line with alternating field names and values after the message. */
@@ -67,7 +118,7 @@ public final class JsonLog {
     for (int i = 0; i + 1 < keysAndValues.length; i += 2) {
       field(sb, String.valueOf(keysAndValues[i]), keysAndValues[i + 1]);
     }
-    finish(sb);
+    finish(sb, false);
   }
 
   /** Shorthand for an INFO line. */
@@ -93,12 +144,21 @@ public final class JsonLog {
     return sb;
   }
 
-  private static void finish(StringBuilder sb) {
+  private static void finish(StringBuilder sb, boolean batch) {
     sb.append("}\n");
-    PrintStream out = sink;
-    // One print call per line: PrintStream locks per call, so concurrent lines never interleave.
-    out.print(sb);
-    out.flush();
+    LOCK.lock();
+    try {
+      // Every line goes through the one buffer, so lines keep their order and never interleave.
+      PENDING.append(sb);
+      if (!batch || PENDING.length() >= BATCH_BYTES) {
+        PrintStream out = sink;
+        out.print(PENDING);
+        out.flush();
+        PENDING.setLength(0);
+      }
+    } finally {
+      LOCK.unlock();
+    }
   }
 
   static void field(StringBuilder sb, String key, Object value) {
