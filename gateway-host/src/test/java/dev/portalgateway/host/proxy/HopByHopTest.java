@@ -103,4 +103,10 @@ class HopByHopTest {
     assertThat(HopByHop.isHopByHop("Upgrade-Insecure-Requests")).isFalse();
     assertThat(HopByHop.isHopByHop("TE2")).isFalse();
   }
+
+  @Test
+  void aFieldNamedInConnectionIsRemovedEvenWhenItComesFirst() {
+    Headers in = Headers.of("X-Secret", "1", "Accept", "*/*", "Connection", "X-Secret");
+    assertThat(HopByHop.strip(in)).isEqualTo(Headers.of("Accept", "*/*"));
+  }
 }
