@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
   private static final Pattern ROUTE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
-  private static final Set<String> HTTP_PROVIDERS = Set.of("robaho", "jdk");
+  private static final java.util.List<String> HTTP_PROVIDERS = java.util.List.of("jdk", "robaho");
 
   private final Function<String, String> env;
   private final Path defaultPluginsDir;
