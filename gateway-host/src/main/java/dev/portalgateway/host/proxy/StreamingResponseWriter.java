@@ -68,8 +68,11 @@ final class StreamingResponseWriter {
   private long copyEventStream(InputStream in, OutputStream out, Duration keepalive) throws IOException {
     EventStreamState state = new EventStreamState(out);
     long intervalNanos = keepalive.toNanos();
+    // The shared timer only starts the check: the write itself may block on a client that stopped
+    // reading, and must not hold up every other stream's keep-alive and the config watcher.
     ScheduledFuture<?> task = keepaliveTimer.scheduleAtFixedRate(
-        () -> state.keepaliveIfIdle(intervalNanos), intervalNanos / 2, Math.max(1, intervalNanos / 2), TimeUnit.NANOSECONDS);
+        () -> Thread.startVirtualThread(() -> state.keepaliveIfIdle(intervalNanos)),
+        intervalNanos / 2, Math.max(1, intervalNanos / 2), TimeUnit.NANOSECONDS);
     try {
       byte[] buf = new byte[BUFFER];
       long total = 0;
@@ -108,6 +111,7 @@ final class StreamingResponseWriter {
 
   /** Writes from the copier and the keep-alive timer, one at a time. */
   private static final class EventStreamState {
+    private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
     private final OutputStream out;
     private long lastWrite = System.nanoTime();
     /** The last four bytes written: an event ends with a blank line (LF LF, CR CR or CRLF CRLF). */
@@ -118,18 +122,34 @@ final class StreamingResponseWriter {
       this.out = out;
     }
 
-    synchronized void write(byte[] buf, int n, boolean flush) throws IOException {
-      out.write(buf, 0, n);
-      if (flush) {
-        out.flush();
+    void write(byte[] buf, int n, boolean flush) throws IOException {
+      lock.lock();
+      try {
+        out.write(buf, 0, n);
+        if (flush) {
+          out.flush();
+        }
+        for (int i = Math.max(0, n - 4); i < n; i++) {
+          tail = tail << 8 | (buf[i] & 0xFF);
+        }
+        lastWrite = System.nanoTime();
+      } finally {
+        lock.unlock();
       }
-      for (int i = Math.max(0, n - 4); i < n; i++) {
-        tail = tail << 8 | (buf[i] & 0xFF);
-      }
-      lastWrite = System.nanoTime();
     }
 
-    synchronized void keepaliveIfIdle(long intervalNanos) {
+    void keepaliveIfIdle(long intervalNanos) {
+      if (!lock.tryLock()) {
+        return; // a write is in progress (or stuck on a slow client): the stream is not idle
+      }
+      try {
+        keepaliveLocked(intervalNanos);
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    private void keepaliveLocked(long intervalNanos) {
       boolean betweenEvents = (tail & 0xFFFF) == 0x0A0A || (tail & 0xFFFF) == 0x0D0D || tail == 0x0D0A0D0A;
       if (failed || !betweenEvents || System.nanoTime() - lastWrite < intervalNanos) {
         return;
