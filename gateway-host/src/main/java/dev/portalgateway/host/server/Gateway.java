@@ -113,7 +113,11 @@ public final class Gateway implements AutoCloseable {
   }
 
   private static String describe(InetSocketAddress a) {
-    return a.getAddress().getHostAddress() + ":" + a.getPort();
+    java.net.InetAddress ip = a.getAddress();
+    if (ip instanceof java.net.Inet6Address) {
+      return (ip.isAnyLocalAddress() ? "[::]" : "[" + ip.getHostAddress() + "]") + ":" + a.getPort();
+    }
+    return ip.getHostAddress() + ":" + a.getPort();
   }
 
   /** @return the proxy listener's bound address (port 0 in the configuration picks a free one) */
