@@ -132,7 +132,12 @@ public interface Body {
 
       @Override
       public void discard() {
-        source.discard();
+        // Through the transform, so a wrapper that counts or charges sees the body end.
+        try (InputStream in = open()) {
+          // Opened only to be closed.
+        } catch (IOException | IllegalStateException e) {
+          source.discard();
+        }
       }
     };
   }

@@ -182,12 +182,15 @@ public final class Headers {
       this.length = length;
     }
 
-    /** Adds a field after the others, keeping any existing field of the same name. */
+    /**
+     * Adds a field after the others, keeping any existing field of the same name.
+     *
+     * @throws IllegalArgumentException when the name is not an HTTP token or the value holds a
+     *     CR, LF or NUL: such a value would start a new header line (response splitting)
+     */
     public Builder add(String name, String value) {
       checkName(name);
-      if (value == null) {
-        throw new IllegalArgumentException("header " + name + " has a null value");
-      }
+      checkValue(name, value);
       if (length + 2 > pairs.length) {
         pairs = Arrays.copyOf(pairs, pairs.length * 2 + 2);
       }
@@ -233,6 +236,26 @@ public final class Headers {
     private static void checkName(String name) {
       if (name == null || name.isEmpty()) {
         throw new IllegalArgumentException("header name is empty");
+      }
+      for (int i = 0; i < name.length(); i++) {
+        char c = name.charAt(i);
+        boolean token = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+            || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+        if (!token) {
+          throw new IllegalArgumentException("header name '" + name + "' is not an HTTP token");
+        }
+      }
+    }
+
+    private static void checkValue(String name, String value) {
+      if (value == null) {
+        throw new IllegalArgumentException("header " + name + " has a null value");
+      }
+      for (int i = 0; i < value.length(); i++) {
+        char c = value.charAt(i);
+        if (c == '\r' || c == '\n' || c == 0) {
+          throw new IllegalArgumentException("the value of header " + name + " holds a line break or NUL");
+        }
       }
     }
   }

@@ -181,4 +181,16 @@ class HeadersTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("A");
   }
+
+  @org.junit.jupiter.api.Test
+  void valuesThatWouldStartANewHeaderLineAndNamesThatAreNotTokensAreRefused() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Headers.of("Location", "/x\r\nSet-Cookie: a=b"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Location");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Headers.of("X-A", "a\nb"))
+        .isInstanceOf(IllegalArgumentException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Headers.of("Bad Name", "v"))
+        .isInstanceOf(IllegalArgumentException.class);
+    org.assertj.core.api.Assertions.assertThat(Headers.of("X-Ok", "tab\tand \u00e9 are fine").first("x-ok"))
+        .isEqualTo("tab\tand \u00e9 are fine");
+  }
 }

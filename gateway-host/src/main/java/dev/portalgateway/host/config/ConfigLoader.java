@@ -169,6 +169,10 @@ public final class ConfigLoader {
       if (uri.getHost() == null) {
         throw new ConfigException(path + ": '" + url + "' has no host");
       }
+      if (uri.getRawUserInfo() != null) {
+        throw new ConfigException(path + ": the URL carries a user name or password, which the gateway does not send "
+            + "and would show in messages; remove it and add credentials with a plugin or upstream setting");
+      }
       if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
         throw new ConfigException(path + ": '" + url + "' must not have a query or fragment");
       }

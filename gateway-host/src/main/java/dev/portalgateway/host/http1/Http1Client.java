@@ -3,6 +3,8 @@ package dev.portalgateway.host.http1;
 import dev.portalgateway.api.Body;
 import dev.portalgateway.api.BodyTooLargeException;
 import dev.portalgateway.api.Headers;
+import dev.portalgateway.api.Problem;
+import dev.portalgateway.api.ProblemException;
 import dev.portalgateway.api.Response;
 import java.io.EOFException;
 import java.io.IOException;
@@ -56,6 +58,15 @@ public final class Http1Client implements AutoCloseable {
    * @throws IOException when the client's request body failed
    */
   public Response send(String method, String target, Headers headers, Body body) throws IOException {
+    if (!body.isReplayable() && body.length() > 0 && body.length() <= COPY_BUFFER) {
+      // A small body of known length (most JSON-RPC calls) is read first: it then goes out in one
+      // write with its head, needs no writer thread, and can be retried on a stale connection.
+      long declared = body.length();
+      body = body.buffered(COPY_BUFFER);
+      if (body.length() != declared) {
+        throw lengthMismatch(declared, body.length());
+      }
+    }
     boolean replayable = body.length() == 0 || body.isReplayable();
     TransportPool.Connection c = pool.pooled();
     if (c != null) {
@@ -93,14 +104,21 @@ public final class Http1Client implements AutoCloseable {
       if (length == 0) {
         c.out.flush();
       } else if (body.isReplayable() && length > 0 && length <= COPY_BUFFER) {
+        long written;
         try (InputStream in = body.open()) {
-          in.transferTo(c.out);
+          written = in.transferTo(c.out);
+        }
+        if (written != length) {
+          c.closeQuietly();
+          throw lengthMismatch(length, written);
         }
         c.out.flush();
       } else {
         writer = new BodyWriter(body, c.out, chunked, c::closeQuietly);
         Thread.ofVirtual().name("request-body-writer").start(writer);
       }
+    } catch (ProblemException e) {
+      throw e;
     } catch (IOException e) {
       throw new StaleConnectionException(e);
     }
@@ -110,7 +128,7 @@ public final class Http1Client implements AutoCloseable {
       while (head.status >= 100 && head.status < 200 && head.status != 101) {
         head = readHead(c, writer); // 100 Continue, 103 Early Hints: the real answer follows
       }
-    } catch (StaleConnectionException | Http1Exception | BodyTooLargeException e) {
+    } catch (StaleConnectionException | Http1Exception | ProblemException e) {
       c.closeQuietly();
       throw e;
     } catch (IOException e) {
@@ -178,18 +196,23 @@ public final class Http1Client implements AutoCloseable {
       finish(c, keepAlive, writer, true);
       return Response.of(head.status, fields, Body.empty());
     }
-    String te = fields.first("Transfer-Encoding");
+    String te = String.join(",", fields.all("Transfer-Encoding")).trim();
+    java.util.List<String> lengths = fields.all("Content-Length");
     InputStream framed;
     long length;
-    if (te != null && te.toLowerCase(Locale.ROOT).contains("chunked")) {
-      framed = new BodyStreams.Chunked(c.in);
+    if (!te.isEmpty()) {
+      // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length; chunked must be the last coding,
+      // else the body runs to the end of the connection. Either way, a response that carried both
+      // is not trusted with the connection afterwards.
+      boolean chunkedLast = te.toLowerCase(Locale.ROOT).replace(" ", "").endsWith("chunked");
+      framed = chunkedLast ? new BodyStreams.Chunked(c.in) : c.in;
       length = -1;
-    } else if (fields.first("Content-Length") != null) {
-      try {
-        length = Long.parseLong(fields.first("Content-Length").trim());
-      } catch (NumberFormatException e) {
+      keepAlive = keepAlive && chunkedLast && lengths.isEmpty();
+    } else if (!lengths.isEmpty()) {
+      length = singleLength(lengths);
+      if (length < 0) {
         c.closeQuietly();
-        throw new Http1Exception(Http1Exception.Kind.PROTOCOL, "the upstream sent an invalid Content-Length", e);
+        throw new Http1Exception(Http1Exception.Kind.PROTOCOL, "the upstream sent an invalid or conflicting Content-Length", null);
       }
       if (length == 0) {
         finish(c, keepAlive, writer, true);
@@ -204,15 +227,44 @@ public final class Http1Client implements AutoCloseable {
     return Response.of(head.status, fields, Body.ofStream(new PooledBody(framed, c, keepAlive, writer), length));
   }
 
+  /** @return the one length all Content-Length values agree on, or -1 */
+  private static long singleLength(java.util.List<String> values) {
+    long found = -1;
+    for (String value : values) {
+      for (String part : value.split(",")) {
+        long n;
+        try {
+          n = Long.parseLong(part.trim());
+        } catch (NumberFormatException e) {
+          return -1;
+        }
+        if (n < 0 || (found >= 0 && n != found)) {
+          return -1;
+        }
+        found = n;
+      }
+    }
+    return found;
+  }
+
   private static void finish(TransportPool.Connection c, boolean keepAlive, BodyWriter writer, boolean complete) {
     boolean requestDone = writer == null || writer.finishedCleanly();
-    if (keepAlive && complete && requestDone) {
+    if (keepAlive && complete && requestDone && nothingBuffered(c)) {
       c.release();
     } else {
       if (writer != null) {
         writer.abandon();
       }
       c.closeQuietly();
+    }
+  }
+
+  /** Bytes past the end of a response are a desync: such a connection must not serve another. */
+  private static boolean nothingBuffered(TransportPool.Connection c) {
+    try {
+      return c.in.available() == 0;
+    } catch (IOException e) {
+      return false;
     }
   }
 
@@ -248,6 +300,18 @@ public final class Http1Client implements AutoCloseable {
     }
     sb.append("\r\n");
     out.write(ResponseHead.ascii(sb.toString()));
+  }
+
+  /**
+   * The body did not have the length its {@code Content-Length} declared (a filter that changed a
+   * body and kept its length, say). Sending it anyway would let the surplus reach the upstream as
+   * a second, unfiltered request on a kept-alive connection, or make the upstream read the next
+   * request as body: the request fails and the connection is closed instead.
+   */
+  private static ProblemException lengthMismatch(long declared, long actual) {
+    return new ProblemException(Problem.of(500, "body-length-mismatch", "Internal Server Error",
+        "The request body did not match its declared length of " + declared + " bytes (" + actual + " seen).",
+        "A plugin changed the body without updating its length: use a body of unknown length (-1)."));
   }
 
   private static boolean needsZeroLength(String method) {
@@ -291,6 +355,8 @@ public final class Http1Client implements AutoCloseable {
 
     @Override
     public void run() {
+      long declared = body.length();
+      long total = 0;
       try (InputStream in = body.open()) {
         source = in;
         byte[] buf = new byte[COPY_BUFFER];
@@ -314,6 +380,12 @@ public final class Http1Client implements AutoCloseable {
           if (n == 0) {
             continue;
           }
+          total += n;
+          if (!chunked && total > declared) {
+            clientFailure = lengthMismatch(declared, total);
+            breakConnection.run();
+            return;
+          }
           if (chunked) {
             out.write(ResponseHead.ascii(Integer.toHexString(n)));
             out.write(CRLF);
@@ -328,6 +400,10 @@ public final class Http1Client implements AutoCloseable {
         }
         if (chunked) {
           out.write(ResponseHead.ascii("0\r\n\r\n"));
+        } else if (total != declared) {
+          clientFailure = lengthMismatch(declared, total);
+          breakConnection.run();
+          return;
         }
         out.flush();
       } catch (IOException e) {
@@ -395,8 +471,8 @@ public final class Http1Client implements AutoCloseable {
     private final TransportPool.Connection connection;
     private final boolean keepAlive;
     private final BodyWriter writer;
-    private boolean ended;
-    private boolean closed;
+    private volatile boolean ended;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     PooledBody(InputStream framed, TransportPool.Connection connection, boolean keepAlive, BodyWriter writer) {
       this.framed = framed;
@@ -437,10 +513,10 @@ public final class Http1Client implements AutoCloseable {
 
     @Override
     public void close() {
-      if (closed) {
+      // May come from another thread (an SSE keep-alive that found the client gone), and twice.
+      if (!closed.compareAndSet(false, true)) {
         return;
       }
-      closed = true;
       if (writer != null && ended && keepAlive) {
         writer.awaitQuietly();
       }

@@ -55,6 +55,9 @@ final class ResponseHead {
         }
         endLine();
       } else {
+        if (!line.isEmpty() && line.charAt(line.length() - 1) == '\r') {
+          throw new Http1Exception(Http1Exception.Kind.PROTOCOL, "the upstream sent a bare CR in its response head", null);
+        }
         line.append((char) b);
       }
     }
@@ -76,10 +79,15 @@ final class ResponseHead {
       return;
     }
     int colon = text.indexOf(':');
-    if (colon <= 0 || text.charAt(0) == ' ' || text.charAt(0) == '\t') {
+    if (colon <= 0 || text.charAt(colon - 1) == ' ' || text.charAt(colon - 1) == '\t') {
+      // Includes "Name : value" (RFC 9112 §5.1: must be rejected) and obsolete line folding.
       throw new Http1Exception(Http1Exception.Kind.PROTOCOL, "the upstream sent a malformed header line", null);
     }
-    headers.add(text.substring(0, colon).trim(), text.substring(colon + 1).trim());
+    try {
+      headers.add(text.substring(0, colon), text.substring(colon + 1).trim());
+    } catch (IllegalArgumentException e) {
+      throw new Http1Exception(Http1Exception.Kind.PROTOCOL, "the upstream sent an invalid header field", e);
+    }
   }
 
   private void parseStatusLine(String text) throws Http1Exception {

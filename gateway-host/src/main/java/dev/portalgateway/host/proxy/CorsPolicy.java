@@ -93,7 +93,14 @@ public final class CorsPolicy {
       return response;
     }
     String origin = requestHeaders.first("Origin");
-    Headers.Builder b = response.toBuilder();
+    Headers.Builder b = Headers.builder();
+    for (int i = 0; i < response.size(); i++) {
+      // The gateway's policy is the only one: an upstream that reflects any origin must not
+      // widen it.
+      if (!response.name(i).regionMatches(true, 0, "Access-Control-", 0, 15)) {
+        b.add(response.name(i), response.value(i));
+      }
+    }
     b.add("Vary", "Origin");
     if (origin != null && allows(origin)) {
       b.set("Access-Control-Allow-Origin", allowOriginValue(origin));

@@ -39,24 +39,41 @@ record PeerPath(String route, String upstreamPath) {
   }
 
   /**
-   * Whether a segment is {@code .} or {@code ..}, also percent-encoded. Upstreams resolve them, so
-   * forwarding one would let {@code /peer/app/../../admin} escape the upstream's base path.
+   * Whether a segment is {@code .} or {@code ..}, as upstreams will read it: percent-encoded dots,
+   * encoded slashes and backslashes that some servers decode before resolving dots, and matrix
+   * parameters ({@code ..;x}) that Tomcat, Jetty and Spring strip first. Forwarding one would let
+   * {@code /peer/app/../../admin} escape the upstream's base path.
    */
   private static boolean hasDotSegment(String path) {
-    int start = 1;
-    while (start <= path.length()) {
-      int end = path.indexOf('/', start);
-      if (end < 0) {
-        end = path.length();
+    int dots = 0; // dots in the current segment so far, or -1 once it holds anything else
+    boolean inParams = false;
+    for (int i = 0; i <= path.length(); i++) {
+      char c = i < path.length() ? path.charAt(i) : '/';
+      if (c == '%' && i + 2 < path.length()) {
+        String hex = path.substring(i + 1, i + 3).toLowerCase(Locale.ROOT);
+        switch (hex) {
+          case "2e" -> c = '.';
+          case "2f", "5c" -> c = '/';
+          case "3b" -> c = ';';
+          default -> c = 'x';
+        }
+        i += 2;
       }
-      // An upstream that decodes %2F before resolving dots sees "..%2Fadmin" as "../admin".
-      String segment = path.substring(start, end).toLowerCase(Locale.ROOT).replace("%2e", ".");
-      for (String part : segment.split("%2f|\\\\|%5c", -1)) {
-        if (part.equals(".") || part.equals("..")) {
+      if (c == '/' || c == '\\') {
+        if (dots == 1 || dots == 2) {
           return true;
         }
+        dots = 0;
+        inParams = false;
+      } else if (inParams) {
+        // ignore everything after ';' up to the next separator
+      } else if (c == ';') {
+        inParams = true;
+      } else if (c == '.' && dots >= 0) {
+        dots++;
+      } else {
+        dots = -1;
       }
-      start = end + 1;
     }
     return false;
   }

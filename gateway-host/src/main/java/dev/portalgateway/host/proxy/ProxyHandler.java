@@ -93,6 +93,7 @@ public final class ProxyHandler implements HttpHandler {
     long bytesOut = 0;
     LimitedInputStream requestBody = null;
     String outcome = "ok";
+    Body unsent = null; // a response body not yet opened: discarded if anything fails before it is
     try {
       Response response;
       CorsPolicy cors = CorsPolicy.DISABLED;
@@ -133,6 +134,7 @@ public final class ProxyHandler implements HttpHandler {
       } catch (ProblemException refused) {
         response = refused.toResponse();
       }
+      unsent = response.body();
       Headers responseHeaders = responseHeaders(response.headers(), requestId, runtime.routes(), route);
       if (!preflight) {
         responseHeaders = cors.decorate(requestHeaders, responseHeaders);
@@ -149,11 +151,13 @@ public final class ProxyHandler implements HttpHandler {
       exchange.sendResponseHeaders(status, length);
       headNanos = System.nanoTime() - start;
       if (length == -1) {
+        unsent = null;
         body.discard();
       } else {
         String contentType = responseHeaders.first("Content-Type");
         boolean eventStream = contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
         OutputStream out = exchange.getResponseBody();
+        unsent = null;
         try (InputStream in = body.open()) {
           bytesOut = writer.copy(in, out, eventStream ? runtime.routes().sseKeepalive(route) : java.time.Duration.ZERO);
         }
@@ -168,6 +172,11 @@ public final class ProxyHandler implements HttpHandler {
     } catch (IOException e) {
       outcome = "client_aborted";
     } finally {
+      if (unsent != null) {
+        // The client left before the head went out (or writing it failed): release the upstream
+        // connection, and let a plugin that wrapped the body see it end.
+        unsent.discard();
+      }
       long total = System.nanoTime() - start;
       if (!"upstream_aborted".equals(outcome)) {
         exchange.close();
@@ -311,7 +320,11 @@ public final class ProxyHandler implements HttpHandler {
     Headers.Builder b = Headers.builder();
     for (Map.Entry<String, List<String>> e : jdk.entrySet()) {
       for (String v : e.getValue()) {
-        b.add(e.getKey(), v);
+        try {
+          b.add(e.getKey(), v);
+        } catch (IllegalArgumentException invalid) {
+          // A field the server let through but HTTP forbids: never forwarded.
+        }
       }
     }
     return b.build();

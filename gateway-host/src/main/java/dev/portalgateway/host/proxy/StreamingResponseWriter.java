@@ -66,7 +66,7 @@ final class StreamingResponseWriter {
   }
 
   private long copyEventStream(InputStream in, OutputStream out, Duration keepalive) throws IOException {
-    EventStreamState state = new EventStreamState(out);
+    EventStreamState state = new EventStreamState(out, in);
     long intervalNanos = keepalive.toNanos();
     // The shared timer only starts the check: the write itself may block on a client that stopped
     // reading, and must not hold up every other stream's keep-alive and the config watcher.
@@ -77,7 +77,16 @@ final class StreamingResponseWriter {
       byte[] buf = new byte[BUFFER];
       long total = 0;
       while (true) {
-        int n = read(in, buf);
+        int n;
+        try {
+          n = read(in, buf);
+        } catch (UpstreamReadException e) {
+          if (state.clientGone()) {
+            // The keep-alive found the client gone and closed the upstream to wake us.
+            throw new IOException("the client went away during an event stream", e);
+          }
+          throw e;
+        }
         if (n < 0) {
           return total;
         }
@@ -86,6 +95,7 @@ final class StreamingResponseWriter {
       }
     } finally {
       task.cancel(false);
+      state.close(); // a keep-alive already started must not write after the stream's last chunk
     }
   }
 
@@ -113,13 +123,34 @@ final class StreamingResponseWriter {
   private static final class EventStreamState {
     private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
     private final OutputStream out;
+    private final InputStream upstream;
+    private boolean closed;
     private long lastWrite = System.nanoTime();
     /** The last four bytes written: an event ends with a blank line (LF LF, CR CR or CRLF CRLF). */
     private int tail = 0x0A0A;
     private boolean failed;
 
-    EventStreamState(OutputStream out) {
+    EventStreamState(OutputStream out, InputStream upstream) {
       this.out = out;
+      this.upstream = upstream;
+    }
+
+    void close() {
+      lock.lock();
+      try {
+        closed = true;
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    boolean clientGone() {
+      lock.lock();
+      try {
+        return failed;
+      } finally {
+        lock.unlock();
+      }
     }
 
     void write(byte[] buf, int n, boolean flush) throws IOException {
@@ -151,7 +182,7 @@ final class StreamingResponseWriter {
 
     private void keepaliveLocked(long intervalNanos) {
       boolean betweenEvents = (tail & 0xFFFF) == 0x0A0A || (tail & 0xFFFF) == 0x0D0D || tail == 0x0D0A0D0A;
-      if (failed || !betweenEvents || System.nanoTime() - lastWrite < intervalNanos) {
+      if (closed || failed || !betweenEvents || System.nanoTime() - lastWrite < intervalNanos) {
         return;
       }
       try {
@@ -159,8 +190,16 @@ final class StreamingResponseWriter {
         out.flush();
         lastWrite = System.nanoTime();
       } catch (IOException e) {
-        failed = true; // the client is gone; the copier notices on its next write
+        failed = true;
+        // The copier is blocked reading a quiet upstream and would never notice: closing the
+        // upstream wakes it and frees the upstream connection.
+        try {
+          upstream.close();
+        } catch (IOException | RuntimeException ignored) {
+          // Closing is best effort; the copier still ends on its next read.
+        }
       }
     }
+
   }
 }

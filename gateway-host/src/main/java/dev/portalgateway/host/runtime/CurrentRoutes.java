@@ -35,6 +35,10 @@ final class CurrentRoutes implements Connector {
       runtime.release();
       throw e;
     }
+    if (response.body().isReplayable()) {
+      runtime.release(); // an empty or in-memory body holds no connection: nothing to wait for
+      return response;
+    }
     return response.withBody(new ReleasingBody(response.body(), runtime));
   }
 

@@ -75,19 +75,21 @@ public final class HttpUpstreamConnector implements Connector {
   }
 
   private ProblemException translate(Http1Exception e) {
-    String check = "Check that the service at " + baseUrl + " is running and reachable from the gateway.";
+    // The client learns the route name only; the upstream URL goes to the gateway's log (as the cause).
+    String check = "Check that upstream '" + name + "' is running and reachable from the gateway.";
+    IOException cause = new IOException(baseUrl + ": " + e.getMessage(), e);
     return switch (e.kind()) {
       case CONNECT -> failure(502, "upstream-unreachable", "Bad Gateway",
-          "The gateway could not connect to upstream '" + name + "'.", check, e);
+          "The gateway could not connect to upstream '" + name + "'.", check, cause);
       case TIMEOUT -> failure(504, "upstream-timeout", "Gateway Timeout",
           "Upstream '" + name + "' did not answer within " + Durations.format(responseTimeout) + ".",
-          "Raise proxy.response_timeout (or upstreams." + name + ".response_timeout) for slow services.", e);
+          "Raise proxy.response_timeout (or upstreams." + name + ".response_timeout) for slow services.", cause);
       case PROTOCOL -> failure(502, "upstream-protocol-error", "Bad Gateway",
           "Upstream '" + name + "' answered with something that is not valid HTTP/1.1: " + e.getMessage() + ".",
-          "Check that " + baseUrl + " is an HTTP service.", e);
+          "Check that upstream '" + name + "' is an HTTP service.", cause);
       case BROKEN -> failure(502, "upstream-failed", "Bad Gateway",
           "The connection to upstream '" + name + "' broke before a complete response head arrived.",
-          "Check the upstream service's logs.", e);
+          "Check the upstream service's logs.", cause);
     };
   }
 

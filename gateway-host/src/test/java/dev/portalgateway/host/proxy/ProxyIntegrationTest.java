@@ -339,11 +339,75 @@ class ProxyIntegrationTest {
   void dotSegmentsAreRefusedSoAnUpstreamsBasePathIsABoundary() throws Exception {
     TestGateway g = gateway("upstreams:\n  app: \"" + backend.url() + "/app\"\n");
     for (String path : List.of("/peer/app/../echo", "/peer/app/a/%2e%2E/b", "/peer/app/./x", "/peer/app/x/..",
-        "/peer/app/..%2Fadmin", "/peer/app/x%2f..%2F..%2fy")) {
+        "/peer/app/..%2Fadmin", "/peer/app/x%2f..%2F..%2fy", "/peer/app/..;/actuator", "/peer/app/%2e%2e;x/y",
+        "/peer/app/..%3bx/y")) {
       String response = rawExchange(g.port(), "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
       assertThat(response).as(path).startsWith("HTTP/1.1 400").contains("bad-path");
     }
     assertThat(g.get("/peer/app/..x/.y").statusCode()).isEqualTo(404); // ordinary names: forwarded
+  }
+
+  @Test
+  void theGatewaysCorsPolicyIsTheOnlyOneEvenWhenTheUpstreamReflectsEveryOrigin() throws Exception {
+    backend.route("/open", ex -> {
+      ex.getResponseHeaders().set("Access-Control-Allow-Origin", "*");
+      ex.getResponseHeaders().set("Access-Control-Allow-Credentials", "true");
+      TestBackend.respond(ex, 200, "text/plain", "ok");
+    });
+    TestGateway g = gatewayToBackend("cors:\n  allowed_origins: [\"https://app.example\"]\n");
+    HttpResponse<String> stranger = g.get("/peer/backend/open", "Origin", "https://evil.example");
+    assertThat(stranger.statusCode()).isEqualTo(200);
+    assertThat(stranger.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+    assertThat(stranger.headers().firstValue("Access-Control-Allow-Credentials")).isEmpty();
+  }
+
+  @Test
+  void anUpstreamWithConflictingContentLengthsGets502InsteadOfDesyncingTheConnection() throws Exception {
+    try (ServerSocket lying = new ServerSocket(0, 10, java.net.InetAddress.getLoopbackAddress())) {
+      Thread.ofVirtual().start(() -> {
+        try (Socket s = lying.accept()) {
+          readHead(s.getInputStream());
+          s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 50\r\n\r\nhello")
+              .getBytes(StandardCharsets.US_ASCII));
+          s.getOutputStream().flush();
+          sleep(500);
+        } catch (IOException ignored) {
+          // the assertion reports it
+        }
+      });
+      TestGateway g = gateway("upstreams:\n  lying: \"http://127.0.0.1:" + lying.getLocalPort() + "\"\n");
+      HttpResponse<String> r = g.get("/peer/lying/x");
+      assertThat(r.statusCode()).isEqualTo(502);
+      assertThat(r.body()).contains("upstream-protocol-error");
+    }
+  }
+
+  @Test
+  void aClientThatLeavesAQuietEventStreamIsNoticedByTheKeepAliveAndTheUpstreamIsReleased() throws Exception {
+    try (ServerSocket quiet = new ServerSocket(0, 10, java.net.InetAddress.getLoopbackAddress())) {
+      CountDownLatch upstreamClosed = new CountDownLatch(1);
+      Thread.ofVirtual().start(() -> {
+        try (Socket s = quiet.accept()) {
+          readHead(s.getInputStream());
+          s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+              + "d\r\ndata: hello\n\n\r\n").getBytes(StandardCharsets.US_ASCII));
+          s.getOutputStream().flush();
+          s.setSoTimeout(20_000);
+          if (s.getInputStream().read() < 0) { // then silence: only the gateway closing ends this
+            upstreamClosed.countDown();
+          }
+        } catch (IOException e) {
+          upstreamClosed.countDown(); // reset by the gateway: released as well
+        }
+      });
+      TestGateway g = gateway("proxy:\n  sse_keepalive: 100ms\nupstreams:\n  quiet: \"http://127.0.0.1:" + quiet.getLocalPort() + "\"\n");
+      try (Socket client = new Socket("127.0.0.1", g.port())) {
+        client.getOutputStream().write("GET /peer/quiet/events HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        client.getOutputStream().flush();
+        assertThat(client.getInputStream().read(new byte[64])).isPositive();
+      }
+      assertThat(upstreamClosed.await(15, TimeUnit.SECONDS)).isTrue();
+    }
   }
 
   @Test
