@@ -8,6 +8,12 @@ package dev.portalgateway.api;
  * and give it a public no-argument constructor. The gateway calls {@link #create} once per
  * configuration generation: when it starts, and again after each accepted configuration reload
  * (closing the previous filter once the requests that use it have finished).
+ *
+ * <p>The plugin object itself lives as long as the gateway process: the gateway instantiates it
+ * once and calls {@code create} on the same instance for every generation. State that must
+ * survive a reload (rate-limit counters, a cache, an open queue in the data directory) belongs
+ * in the plugin object, handed to each new filter; for a moment after a reload the old and the
+ * new filter run side by side, so such state must be safe to share.
  */
 public interface GatewayPlugin {
 
