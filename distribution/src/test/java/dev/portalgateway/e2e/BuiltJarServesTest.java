@@ -91,6 +91,8 @@ class BuiltJarServesTest {
           admin_listen: "127.0.0.1:0"
           http_provider: %s
           plugins_dir: "my-plugins"
+        relay:
+          enabled: false
         upstreams:
           backend: "http://127.0.0.1:%d"
         plugins:

@@ -40,6 +40,11 @@ public final class Main {
         serve             run the gateway (the default command)
         validate-config   check a configuration file and its plugins, then exit
         version           print the version
+        demo              run a relay, a service behind a tunnel and the gateway on this machine
+        relay [--listen HOST:PORT]
+                          run a development Portal relay (default 127.0.0.1:4017)
+        tunnel --relay URL --name NAME --target HOST:PORT [--identity FILE]
+                          expose HOST:PORT as lease NAME through a relay (development tunnel)
         help              print this help
         (plugins add more commands, such as add-key; they are listed below when found)
 
@@ -69,6 +74,20 @@ public final class Main {
   static int run(String[] args, PrintStream out, PrintStream err) {
     List<String> rest = new ArrayList<>(List.of(args));
     String command = rest.isEmpty() || rest.get(0).startsWith("-") ? "serve" : rest.remove(0);
+    switch (command) {
+      case "relay" -> {
+        return DevCommands.relay(rest, out, err);
+      }
+      case "tunnel" -> {
+        return DevCommands.tunnel(rest, out, err);
+      }
+      case "demo" -> {
+        return DevCommands.demo(rest, out, err);
+      }
+      default -> {
+        // serve, validate-config, version, help, or a plugin's command
+      }
+    }
     boolean builtIn = PluginCommands.RESERVED.contains(command);
     if (!builtIn) {
       return pluginCommand(command, rest, out, err);

@@ -120,6 +120,12 @@ public final class ConfigLoader {
     for (int i = 0; i < c.relay().urls().size(); i++) {
       validateRelayUrl(c.relay().urls().get(i), "relay.urls[" + i + "]");
     }
+    positive(c.relay().connectTimeout().toMillis(), "relay.connect_timeout");
+    positive(c.relay().handshakeTimeout().toMillis(), "relay.handshake_timeout");
+    notNegative(c.relay().leaseCacheTtl().toMillis(), "relay.lease_cache_ttl");
+    positive(c.relay().reconnectMax().toMillis(), "relay.reconnect_max");
+    notNegative(c.relay().maxIdlePerLease(), "relay.max_idle_per_lease");
+    positive(c.relay().idleTimeout().toMillis(), "relay.idle_timeout");
     for (Map.Entry<String, UpstreamConfig> e : c.upstreams().entrySet()) {
       String path = "upstreams." + e.getKey();
       if (!ROUTE_NAME.matcher(e.getKey()).matches()) {

@@ -86,6 +86,7 @@ public final class ConfigWatcher {
       return;
     }
     warnAboutRestartOnlySettings(current.config().server(), next.config().server());
+    check("relay", current.config().relay(), next.config().relay());
     metrics.configReloaded("applied");
     JsonLog.info("config", "configuration reloaded", "file", file.toString(),
         "fingerprint", next.fingerprint().substring(0, 12), "plugins", String.join(",", runtimes.peek().pluginNames()));

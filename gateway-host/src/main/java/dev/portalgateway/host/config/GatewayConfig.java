@@ -2,6 +2,7 @@ package dev.portalgateway.host.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +30,7 @@ public record GatewayConfig(
     server = server == null ? new ServerConfig(null, null, null, null, null, null, null, null, null, null, null, null, null) : server;
     proxy = proxy == null ? new ProxyConfig(null, null, null) : proxy;
     cors = cors == null ? CorsConfig.DISABLED : cors;
-    relay = relay == null ? new RelayConfig(null, null) : relay;
+    relay = relay == null ? new RelayConfig(null, null, null, null, null, null, null, null, null) : relay;
     upstreams = upstreams == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(upstreams));
     plugins = plugins == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(plugins));
   }
@@ -50,15 +51,41 @@ public record GatewayConfig(
   public record Paths(Path configFile, Path pluginsDir, Path dataDir, Path tlsKeystore) {}
 
   /**
-   * The {@code relay:} section.
+   * The {@code relay:} section: how names that are not upstreams reach Portal leases.
    *
+   * @param enabled whether to connect to a relay at all; off, unknown names get 404 and
+   *     {@code /readyz} does not wait for a relay
    * @param url the relay URL
-   * @param urls more relay URLs, tried in order when one fails (the Portal connector's failover)
+   * @param urls more relay URLs, tried in order after {@code url} when one fails
+   * @param connectTimeout how long to wait for the WebSocket connection to a relay
+   * @param handshakeTimeout how long to wait for a lease to accept a connection and finish the
+   *     end-to-end handshake
+   * @param leaseCacheTtl how long lease names resolved through the relay are remembered
+   * @param reconnectMax the longest wait between reconnection attempts (backoff doubles up to it)
+   * @param maxIdlePerLease idle end-to-end connections kept per lease
+   * @param idleTimeout how long an idle end-to-end connection is kept
    */
-  public record RelayConfig(String url, List<String> urls) {
+  public record RelayConfig(Boolean enabled, String url, List<String> urls, Duration connectTimeout,
+      Duration handshakeTimeout, Duration leaseCacheTtl, Duration reconnectMax, Integer maxIdlePerLease,
+      Duration idleTimeout) {
     public RelayConfig {
+      enabled = enabled == null ? Boolean.TRUE : enabled;
       url = url == null ? "ws://localhost:4017/relay" : url;
       urls = urls == null ? List.of() : List.copyOf(urls);
+      connectTimeout = connectTimeout == null ? Duration.ofSeconds(10) : connectTimeout;
+      handshakeTimeout = handshakeTimeout == null ? Duration.ofSeconds(10) : handshakeTimeout;
+      leaseCacheTtl = leaseCacheTtl == null ? Duration.ofSeconds(10) : leaseCacheTtl;
+      reconnectMax = reconnectMax == null ? Duration.ofSeconds(30) : reconnectMax;
+      maxIdlePerLease = maxIdlePerLease == null ? 16 : maxIdlePerLease;
+      idleTimeout = idleTimeout == null ? Duration.ofSeconds(60) : idleTimeout;
+    }
+
+    /** @return every relay URL, in the order they are tried */
+    public List<String> allUrls() {
+      List<String> all = new java.util.ArrayList<>();
+      all.add(url);
+      urls.stream().filter(u -> !all.contains(u)).forEach(all::add);
+      return List.copyOf(all);
     }
   }
 }

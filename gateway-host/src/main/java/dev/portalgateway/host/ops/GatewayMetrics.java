@@ -29,6 +29,7 @@ public final class GatewayMetrics {
   private final Histogram overhead;
   private final Gauge inFlight;
   private final Counter configReloads;
+  private final Gauge relayConnected;
 
   public GatewayMetrics(boolean jvmMetrics) {
     registry = new CollectorRegistry(true);
@@ -46,6 +47,8 @@ public final class GatewayMetrics {
     inFlight = Gauge.build("portal_gateway_requests_in_flight", "Requests being handled now.").register(registry);
     configReloads = Counter.build("portal_gateway_config_reloads_total", "Configuration reloads, by outcome.")
         .labelNames("outcome").register(registry);
+    relayConnected = Gauge.build("portal_gateway_relay_connected",
+        "1 while the gateway has a session with a Portal relay, else 0.").register(registry);
     if (jvmMetrics) {
       DefaultExports.register(registry);
     }
@@ -78,6 +81,11 @@ public final class GatewayMetrics {
     } else {
       overhead.labels(route).observe(headNanos / 1e9);
     }
+  }
+
+  /** @param connected whether a relay session is up */
+  public void relayConnected(boolean connected) {
+    relayConnected.set(connected ? 1 : 0);
   }
 
   /** @param outcome {@code applied}, {@code rejected} or {@code unchanged} */

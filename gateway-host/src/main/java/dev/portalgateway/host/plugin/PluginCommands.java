@@ -22,7 +22,8 @@ import java.util.concurrent.ScheduledExecutorService;
 /** The commands plugins add to the command line ({@code add-key}, ...), found in the plugin catalog. */
 public final class PluginCommands {
   /** Names the gateway keeps for itself. */
-  public static final Set<String> RESERVED = Set.of("serve", "validate-config", "version", "help");
+  public static final Set<String> RESERVED = Set.of("serve", "validate-config", "version", "help", "demo", "relay",
+      "tunnel");
 
   private record Entry(LoadedPlugin plugin, PluginCommand command) {}
 

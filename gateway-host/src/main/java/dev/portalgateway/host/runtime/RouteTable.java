@@ -34,8 +34,18 @@ public final class RouteTable implements AutoCloseable {
     this.fallback = fallback;
   }
 
-  /** Builds the table of one configuration generation; it owns the connectors it creates. */
+  /** Builds the table of one configuration generation, with no fallback for unknown names. */
   public static RouteTable of(GatewayConfig config) {
+    return of(config, null);
+  }
+
+  /**
+   * Builds the table of one configuration generation; it owns the connectors it creates, not
+   * {@code fallback}.
+   *
+   * @param fallback serves names that are not configured upstreams (the Portal relay), or {@code null}
+   */
+  public static RouteTable of(GatewayConfig config, Connector fallback) {
     CorsPolicy defaultCors = CorsPolicy.of(config.cors());
     Map<String, Route> routes = new LinkedHashMap<>();
     for (Map.Entry<String, UpstreamConfig> e : config.upstreams().entrySet()) {
@@ -50,7 +60,7 @@ public final class RouteTable implements AutoCloseable {
           new HttpUpstreamConnector(e.getKey(), u.url(), effective.connectTimeout(), effective.responseTimeout()),
           cors == null ? defaultCors : CorsPolicy.of(cors), effective.sseKeepalive(), basePath, origin));
     }
-    return new RouteTable(Map.copyOf(routes), defaultCors, config.proxy().sseKeepalive(), null);
+    return new RouteTable(Map.copyOf(routes), defaultCors, config.proxy().sseKeepalive(), fallback);
   }
 
   /** @return the configured route of this name, or {@code null} */
@@ -102,7 +112,8 @@ public final class RouteTable implements AutoCloseable {
     }
     throw new ProblemException(Problem.of(404, "unknown-route", "Not Found",
         "No upstream or lease is named '" + name + "'.",
-        "Use /peer/NAME/... with a name from upstreams: in the gateway configuration."));
+        "Use /peer/NAME/... with a name from upstreams: in the gateway configuration "
+            + "(Portal leases are reached when relay.enabled is true)."));
   }
 
   @Override

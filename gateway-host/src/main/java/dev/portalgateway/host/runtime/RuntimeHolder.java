@@ -1,5 +1,6 @@
 package dev.portalgateway.host.runtime;
 
+import dev.portalgateway.api.Connector;
 import dev.portalgateway.host.config.ConfigException;
 import dev.portalgateway.host.config.ConfigLoader.LoadedConfig;
 import dev.portalgateway.host.plugin.ActiveFilter;
@@ -10,6 +11,7 @@ import java.util.concurrent.atomic.AtomicReference;
 /** Holds the current generation and swaps in new ones atomically. */
 public final class RuntimeHolder implements AutoCloseable {
   private final FilterFactory filters;
+  private final Connector fallback;
   private final CurrentRoutes routes = new CurrentRoutes();
   private final AtomicReference<GatewayRuntime> current = new AtomicReference<>();
   private volatile boolean closed;
@@ -20,7 +22,16 @@ public final class RuntimeHolder implements AutoCloseable {
    * @throws ConfigException when a plugin refuses the configuration
    */
   public RuntimeHolder(FilterFactory filters, LoadedConfig initial) throws ConfigException {
+    this(filters, initial, null);
+  }
+
+  /**
+   * @param fallback serves names that are not configured upstreams (the Portal connector), or {@code null}
+   * @see #RuntimeHolder(FilterFactory, LoadedConfig)
+   */
+  public RuntimeHolder(FilterFactory filters, LoadedConfig initial, Connector fallback) throws ConfigException {
     this.filters = filters;
+    this.fallback = fallback;
     current.set(build(initial));
     routes.bind(this);
   }
@@ -28,7 +39,7 @@ public final class RuntimeHolder implements AutoCloseable {
   /** Builds a generation without installing it, to check a configuration completely. */
   public GatewayRuntime build(LoadedConfig config) throws ConfigException {
     List<ActiveFilter> active = filters.create(config.config().plugins(), config.paths().dataDir(), routes);
-    return new GatewayRuntime(config, RouteTable.of(config.config()), active);
+    return new GatewayRuntime(config, RouteTable.of(config.config(), fallback), active);
   }
 
   /** @return the current generation, acquired; the caller must {@link GatewayRuntime#release()} it */

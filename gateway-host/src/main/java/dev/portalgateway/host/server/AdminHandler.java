@@ -7,7 +7,7 @@ import io.prometheus.client.exporter.common.TextFormat;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The admin listener: {@code /metrics} (Prometheus text format), {@code /healthz} (the process
@@ -16,11 +16,17 @@ import java.util.function.BooleanSupplier;
  */
 final class AdminHandler implements HttpHandler {
   private final CollectorRegistry registry;
-  private final BooleanSupplier ready;
+  private final Supplier<String> notReadyReason;
+  private final Runnable beforeScrape;
 
-  AdminHandler(CollectorRegistry registry, BooleanSupplier ready) {
+  /**
+   * @param notReadyReason why the gateway should not get traffic, or {@code null} when it should
+   * @param beforeScrape brings gauges that are read, not pushed, up to date
+   */
+  AdminHandler(CollectorRegistry registry, Supplier<String> notReadyReason, Runnable beforeScrape) {
     this.registry = registry;
-    this.ready = ready;
+    this.notReadyReason = notReadyReason;
+    this.beforeScrape = beforeScrape;
   }
 
   @Override
@@ -31,8 +37,9 @@ final class AdminHandler implements HttpHandler {
         case "/metrics" -> metrics(exchange);
         case "/healthz" -> json(exchange, 200, "{\"status\":\"ok\"}");
         case "/readyz" -> {
-          boolean ok = ready.getAsBoolean();
-          json(exchange, ok ? 200 : 503, ok ? "{\"status\":\"ready\"}" : "{\"status\":\"not ready\",\"reason\":\"draining\"}");
+          String reason = notReadyReason.get();
+          json(exchange, reason == null ? 200 : 503, reason == null ? "{\"status\":\"ready\"}"
+              : "{\"status\":\"not ready\",\"reason\":\"" + reason + "\"}");
         }
         default -> json(exchange, 404, "{\"status\":\"not found\",\"paths\":[\"/metrics\",\"/healthz\",\"/readyz\"]}");
       }
@@ -40,6 +47,7 @@ final class AdminHandler implements HttpHandler {
   }
 
   private void metrics(HttpExchange exchange) throws IOException {
+    beforeScrape.run();
     StringWriter text = new StringWriter(16 * 1024);
     TextFormat.write004(text, registry.metricFamilySamples());
     byte[] body = text.toString().getBytes(StandardCharsets.UTF_8);

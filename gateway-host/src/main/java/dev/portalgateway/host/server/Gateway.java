@@ -11,6 +11,7 @@ import dev.portalgateway.host.ops.GatewayMetrics;
 import dev.portalgateway.host.ops.JsonLog;
 import dev.portalgateway.host.plugin.FilterFactory;
 import dev.portalgateway.host.plugin.PluginCatalog;
+import dev.portalgateway.host.portal.PortalConnector;
 import dev.portalgateway.host.proxy.ProxyHandler;
 import dev.portalgateway.host.runtime.RuntimeHolder;
 import java.io.IOException;
@@ -31,11 +32,13 @@ public final class Gateway implements AutoCloseable {
   private final RuntimeHolder runtimes;
   private final ProxyHandler proxyHandler;
   private final ScheduledExecutorService timers;
+  private final PortalConnector portal;
   private volatile boolean draining;
   private volatile boolean stopped;
 
   private Gateway(HttpServer proxyServer, HttpServer adminServer, RuntimeHolder runtimes, ProxyHandler proxyHandler,
-      ScheduledExecutorService timers) {
+      ScheduledExecutorService timers, PortalConnector portal) {
+    this.portal = portal;
     this.proxyServer = proxyServer;
     this.adminServer = adminServer;
     this.runtimes = runtimes;
@@ -58,12 +61,32 @@ public final class Gateway implements AutoCloseable {
     ServerConfig server = loaded.config().server();
     GatewayMetrics metrics = new GatewayMetrics(jvmMetrics);
     PluginCatalog catalog = PluginCatalog.load(loaded.paths().pluginsDir());
-    RuntimeHolder runtimes = new RuntimeHolder(new FilterFactory(catalog, metrics.registry(), Clock.systemUTC()), loaded);
     ScheduledExecutorService timers = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "gateway-timer");
       t.setDaemon(true);
       return t;
     });
+    PortalConnector portal = null;
+    if (loaded.config().relay().enabled()) {
+      try {
+        portal = PortalConnector.start(loaded.config().relay(), loaded.paths().dataDir(), timers,
+            loaded.config().proxy().responseTimeout());
+      } catch (IOException e) {
+        timers.shutdownNow();
+        throw new ConfigException("cannot keep the gateway's Portal identity in " + loaded.paths().dataDir()
+            + " (server.data_dir): " + e.getMessage(), e);
+      }
+    }
+    RuntimeHolder runtimes;
+    try {
+      runtimes = new RuntimeHolder(new FilterFactory(catalog, metrics.registry(), Clock.systemUTC()), loaded, portal);
+    } catch (ConfigException e) {
+      if (portal != null) {
+        portal.close();
+      }
+      timers.shutdownNow();
+      throw e;
+    }
     HttpServer proxy;
     HttpServer admin;
     javax.net.ssl.SSLContext tls = null;
@@ -80,13 +103,18 @@ public final class Gateway implements AutoCloseable {
       }
     } catch (IOException | ConfigException e) {
       runtimes.close();
+      if (portal != null) {
+        portal.close();
+      }
       timers.shutdownNow();
       throw e;
     }
     ProxyHandler handler = new ProxyHandler(runtimes, metrics, timers, loaded.paths().tlsKeystore() == null ? "http" : "https");
-    Gateway gateway = new Gateway(proxy, admin, runtimes, handler, timers);
+    Gateway gateway = new Gateway(proxy, admin, runtimes, handler, timers, portal);
     proxy.createContext("/", handler);
-    admin.createContext("/", new AdminHandler(metrics.registry(), gateway::isReady));
+    PortalConnector relay = portal;
+    admin.createContext("/", new AdminHandler(metrics.registry(), gateway::readiness,
+        () -> metrics.relayConnected(relay != null && relay.isConnected())));
     proxy.start();
     admin.start();
     if (loaded.paths().configFile() != null && !server.configReloadInterval().isZero()) {
@@ -135,9 +163,20 @@ public final class Gateway implements AutoCloseable {
     return runtimes;
   }
 
-  /** @return whether the gateway takes traffic: started and not draining */
+  /** @return whether the gateway takes traffic: started, not draining, and connected to its relay */
   public boolean isReady() {
-    return !draining && !stopped;
+    return readiness() == null;
+  }
+
+  /** @return why the gateway is not ready, or {@code null} when it is */
+  String readiness() {
+    if (draining || stopped) {
+      return "draining";
+    }
+    if (portal != null && !portal.isConnected()) {
+      return "not connected to a Portal relay";
+    }
+    return null;
   }
 
   /**
@@ -171,6 +210,9 @@ public final class Gateway implements AutoCloseable {
     proxyServer.stop(0);
     adminServer.stop(0);
     runtimes.close();
+    if (portal != null) {
+      portal.close();
+    }
     timers.shutdownNow();
     stopped = true;
     JsonLog.info("gateway", "stopped");

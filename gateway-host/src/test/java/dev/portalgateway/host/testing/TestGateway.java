@@ -32,7 +32,7 @@ public final class TestGateway implements AutoCloseable {
   /** Starts from a file written into {@code dir} (for reload tests), or from text when {@code dir} is null. */
   public static TestGateway start(String provider, String yamlBody, Path dir) throws Exception {
     String yaml = "server:\n  listen: \"127.0.0.1:0\"\n  admin_listen: \"127.0.0.1:0\"\n  http_provider: " + provider
-        + "\n  access_log: false\n" + yamlBody;
+        + "\n  access_log: false\n" + yamlBody + relayOff(yamlBody);
     ConfigLoader loader = new ConfigLoader(Map.<String, String>of()::get, Path.of("target/no-plugins"));
     if (dir == null) {
       return new TestGateway(Gateway.start(loader.fromText(yaml, null), loader, false));
@@ -40,6 +40,11 @@ public final class TestGateway implements AutoCloseable {
     Path file = dir.resolve("gateway.yaml");
     Files.writeString(file, yaml);
     return new TestGateway(Gateway.start(loader.load(file), loader, false));
+  }
+
+  /** Tests of plain upstreams run without a relay, unless they configure one. */
+  private static String relayOff(String yamlBody) {
+    return yamlBody.contains("\nrelay:") || yamlBody.startsWith("relay:") ? "" : "relay:\n  enabled: false\n";
   }
 
   /** @return the server-section prefix {@link #start} writes, for tests that rewrite the file */

@@ -1,0 +1,213 @@
+package dev.portalgateway.host.cli;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.portalgateway.host.config.ConfigException;
+import dev.portalgateway.host.config.ConfigLoader;
+import dev.portalgateway.host.config.ConfigLoader.LoadedConfig;
+import dev.portalgateway.host.config.ListenAddress;
+import dev.portalgateway.host.ops.JsonLog;
+import dev.portalgateway.host.server.Gateway;
+import dev.portalgateway.host.server.HttpServerFactory;
+import dev.portalgateway.portal.crypto.IdentityFile;
+import dev.portalgateway.portal.crypto.PortalIdentity;
+import dev.portalgateway.portal.relay.DevRelay;
+import dev.portalgateway.portal.tunnel.DevTunnel;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The development commands: a Java Portal relay, a Java tunnel, and {@code demo}, which runs
+ * both with a small service and the gateway in one process. They exist for development, tests
+ * and first contact, not as a replacement for Portal's own relay and tunnel.
+ */
+final class DevCommands {
+  private DevCommands() {}
+
+  /** {@code relay [--listen HOST:PORT]} */
+  static int relay(List<String> args, PrintStream out, PrintStream err) {
+    Map<String, String> options = options(args, List.of("--listen"), err);
+    if (options == null) {
+      return Main.USAGE;
+    }
+    InetSocketAddress listen = ListenAddress.parse(options.getOrDefault("--listen", "127.0.0.1:4017"));
+    try (DevRelay relay = DevRelay.start(listen)) {
+      JsonLog.info("relay", "development relay listening", "url", relay.url().toString());
+      out.println("Portal development relay at " + relay.url());
+      awaitShutdown();
+      return Main.OK;
+    } catch (IOException e) {
+      err.println("portal-gateway: cannot start the relay on " + listen + ": " + e.getMessage());
+      return Main.FAILED;
+    }
+  }
+
+  /** {@code tunnel --relay URL --name NAME --target HOST:PORT [--identity FILE]} */
+  static int tunnel(List<String> args, PrintStream out, PrintStream err) {
+    Map<String, String> options = options(args, List.of("--relay", "--name", "--target", "--identity"), err);
+    if (options == null) {
+      return Main.USAGE;
+    }
+    for (String required : List.of("--relay", "--name", "--target")) {
+      if (!options.containsKey(required)) {
+        err.println("portal-gateway: tunnel needs " + required
+            + "; usage: tunnel --relay ws://HOST:4017/relay --name NAME --target HOST:PORT [--identity FILE]");
+        return Main.USAGE;
+      }
+    }
+    try {
+      PortalIdentity identity = IdentityFile.loadOrCreate(Path.of(options.getOrDefault("--identity", "tunnel-identity.key")));
+      InetSocketAddress target = ListenAddress.parse(options.get("--target"));
+      try (DevTunnel tunnel = DevTunnel.start(URI.create(options.get("--relay")), identity, options.get("--name"), target)) {
+        JsonLog.info("tunnel", "lease registered", "name", tunnel.name(), "lease_id", tunnel.leaseId(),
+            "target", options.get("--target"));
+        out.println("Lease '" + tunnel.name() + "' (" + tunnel.leaseId() + ") forwards to " + options.get("--target"));
+        awaitShutdown();
+        return Main.OK;
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      err.println("portal-gateway: cannot start the tunnel: " + e.getMessage());
+      return Main.FAILED;
+    }
+  }
+
+  /**
+   * {@code demo [--port 8080]}: a relay on 127.0.0.1:4017, a service behind a tunnel as lease
+   * {@code demo}, and the gateway in front, with the plugins next to the jar.
+   */
+  static int demo(List<String> args, PrintStream out, PrintStream err) {
+    Map<String, String> options = options(args, List.of("--port", "--relay-port", "--admin-port"), err);
+    if (options == null) {
+      return Main.USAGE;
+    }
+    String port = options.getOrDefault("--port", "8080");
+    String adminPort = options.getOrDefault("--admin-port", "9090");
+    String relayPort = options.getOrDefault("--relay-port", "4017");
+    HttpServer service = null;
+    try (DevRelay relay = DevRelay.start(new InetSocketAddress("127.0.0.1", Integer.parseInt(relayPort)))) {
+      service = demoService();
+      Path data = Files.createTempDirectory("portal-gateway-demo");
+      try (DevTunnel tunnel = DevTunnel.start(relay.url(), IdentityFile.loadOrCreate(data.resolve("tunnel.key")), "demo",
+          service.getAddress())) {
+        String yaml = """
+            server:
+              listen: "127.0.0.1:%s"
+              admin_listen: "127.0.0.1:%s"
+              data_dir: "%s"
+            relay:
+              url: "%s"
+            plugins:
+              example-header: { header: "X-Example", value: "hello from the example plugin", enabled: %s }
+            """.formatted(port, adminPort, data.toString().replace("\\\\", "/"), relay.url(),
+            Files.exists(Main.defaultPluginsDir().resolve("plugin-example.jar")));
+        ConfigLoader loader = new ConfigLoader(System::getenv, Main.defaultPluginsDir());
+        LoadedConfig loaded = loader.fromText(yaml, null);
+        Gateway gateway = Gateway.start(loaded, loader, true);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> gateway.drainAndStop(Duration.ofSeconds(5))));
+        String base = "http://127.0.0.1:" + gateway.address().getPort();
+        out.println();
+        out.println("Portal Gateway demo is running:");
+        out.println("  relay    " + relay.url() + " (sees only ciphertext)");
+        out.println("  lease    demo = " + tunnel.leaseId() + " -> service on " + service.getAddress());
+        out.println();
+        out.println("Try:");
+        out.println("  curl -i " + base + "/peer/demo/");
+        out.println("  curl -N " + base + "/peer/demo/events");
+        out.println("  curl -i " + base + "/peer/" + tunnel.leaseId() + "/");
+        out.println("  curl -s http://127.0.0.1:" + gateway.adminAddress().getPort() + "/metrics | grep portal_gateway_requests_total");
+        out.println();
+        out.println("Stop with Ctrl-C.");
+        out.flush();
+        awaitShutdown();
+        return Main.OK;
+      }
+    } catch (ConfigException e) {
+      err.println("portal-gateway: demo configuration error: " + e.getMessage());
+      return Main.USAGE;
+    } catch (IOException | NumberFormatException e) {
+      err.println("portal-gateway: cannot start the demo: " + e.getMessage()
+          + " (is another gateway or relay using the ports? try --port, --admin-port, --relay-port)");
+      return Main.FAILED;
+    } finally {
+      if (service != null) {
+        service.stop(0);
+      }
+    }
+  }
+
+  /** The service behind the demo tunnel: a greeting and a short event stream. */
+  private static HttpServer demoService() throws IOException {
+    HttpServer server = HttpServerFactory.create("jdk", new InetSocketAddress("127.0.0.1", 0), Duration.ofSeconds(60));
+    server.createContext("/events", exchange -> {
+      try (exchange) {
+        exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+        exchange.sendResponseHeaders(200, 0);
+        OutputStream body = exchange.getResponseBody();
+        for (int i = 1; i <= 5; i++) {
+          body.write(("id: " + i + "\ndata: event " + i + " of 5 at " + Instant.now() + "\n\n").getBytes(StandardCharsets.UTF_8));
+          body.flush();
+          Thread.sleep(1000);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    server.createContext("/", exchange -> {
+      try (exchange) {
+        byte[] body = ("Hello from a service behind a Portal relay.\n"
+            + "This answer crossed the relay end-to-end encrypted; the relay saw only ciphertext.\n"
+            + "You asked for " + exchange.getRequestURI() + "\n").getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        exchange.sendResponseHeaders(200, body.length);
+        exchange.getResponseBody().write(body);
+      }
+    });
+    server.start();
+    return server;
+  }
+
+  private static Map<String, String> options(List<String> args, List<String> known, PrintStream err) {
+    Map<String, String> options = new HashMap<>();
+    List<String> rest = new ArrayList<>(args);
+    for (int i = 0; i < rest.size(); i++) {
+      String a = rest.get(i);
+      String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+      if (!known.contains(name)) {
+        err.println("portal-gateway: unknown option '" + a + "'; options: " + String.join(", ", known));
+        return null;
+      }
+      if (a.contains("=")) {
+        options.put(name, a.substring(a.indexOf('=') + 1));
+      } else if (i + 1 < rest.size()) {
+        options.put(name, rest.get(++i));
+      } else {
+        err.println("portal-gateway: " + name + " needs a value");
+        return null;
+      }
+    }
+    return options;
+  }
+
+  /** Blocks until the process is told to stop; shutdown hooks do the closing. */
+  private static void awaitShutdown() {
+    CountDownLatch never = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(never::countDown));
+    try {
+      never.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

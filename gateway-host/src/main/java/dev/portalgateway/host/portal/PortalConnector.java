@@ -1,0 +1,177 @@
+package dev.portalgateway.host.portal;
+
+import dev.portalgateway.api.Connector;
+import dev.portalgateway.api.Headers;
+import dev.portalgateway.api.Problem;
+import dev.portalgateway.api.ProblemException;
+import dev.portalgateway.api.Request;
+import dev.portalgateway.api.Response;
+import dev.portalgateway.host.config.GatewayConfig.RelayConfig;
+import dev.portalgateway.host.http1.Http1Client;
+import dev.portalgateway.host.http1.Http1Exception;
+import dev.portalgateway.host.http1.TransportPool;
+import dev.portalgateway.host.ops.JsonLog;
+import dev.portalgateway.host.proxy.HopByHop;
+import dev.portalgateway.portal.client.ConnectionRefusedException;
+import dev.portalgateway.portal.client.RelayClient;
+import dev.portalgateway.portal.crypto.HandshakeException;
+import dev.portalgateway.portal.crypto.IdentityFile;
+import dev.portalgateway.portal.crypto.PortalIdentity;
+import dev.portalgateway.portal.wire.ResponseCode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The {@code portal} connector: reaches a lease through the Portal relay, end-to-end encrypted
+ * between the gateway and the lease's tunnel, so the relay only ever forwards ciphertext.
+ *
+ * <p>It lives as long as the gateway (a reload does not reconnect the relay or drop pooled
+ * connections). Per lease it keeps a pool of established secure connections speaking HTTP/1.1
+ * keep-alive, so the handshake is off the hot path; the gateway's own HTTP/1.1 codec runs over
+ * them exactly as over a TCP socket.
+ */
+public final class PortalConnector implements Connector {
+  /** What the gateway asks the tunnel to speak over the secure stream. */
+  static final String ALPN = "http/1.1";
+
+  private final RelayConfig config;
+  private final PortalIdentity identity;
+  private final RelayLink link;
+  private final LeaseResolver leases;
+  private final ScheduledExecutorService timers;
+  private final Map<String, Http1Client> clients = new ConcurrentHashMap<>();
+
+  private final Duration responseTimeout;
+
+  private PortalConnector(RelayConfig config, PortalIdentity identity, ScheduledExecutorService timers,
+      Duration responseTimeout) {
+    this.config = config;
+    this.responseTimeout = responseTimeout;
+    this.identity = identity;
+    this.timers = timers;
+    this.link = new RelayLink(config.allUrls(), config.connectTimeout(), config.reconnectMax());
+    this.leases = new LeaseResolver(config.leaseCacheTtl(), config.handshakeTimeout());
+  }
+
+  /**
+   * Loads (or creates) the gateway's identity and starts connecting to the relay in the background.
+   *
+   * @param config the {@code relay:} section
+   * @param dataDir the gateway's data directory; the identity lives in {@code portal/identity.key}
+   * @param timers runs read-timeout timers
+   * @param responseTimeout how long to wait for a lease's response head ({@code proxy.response_timeout})
+   * @throws IOException when the identity file cannot be read or written
+   */
+  public static PortalConnector start(RelayConfig config, Path dataDir, ScheduledExecutorService timers,
+      Duration responseTimeout) throws IOException {
+    PortalIdentity identity = IdentityFile.loadOrCreate(dataDir.resolve("portal").resolve("identity.key"));
+    JsonLog.info("relay", "gateway Portal identity", "id", identity.id(), "relays", String.join(",", config.allUrls()));
+    PortalConnector connector = new PortalConnector(config, identity, timers, responseTimeout);
+    connector.link.start();
+    return connector;
+  }
+
+  /** @return whether a relay session is up */
+  public boolean isConnected() {
+    return link.isConnected();
+  }
+
+  /** @return the gateway's Portal ID, which services behind the relay see as the client */
+  public String identityId() {
+    return identity.id();
+  }
+
+  @Override
+  public Response send(Request request) throws IOException {
+    RelayClient relay = link.current();
+    if (relay == null) {
+      throw new ProblemException(Problem.of(503, "relay-unavailable", "Service Unavailable",
+          "The gateway is not connected to a Portal relay, so lease '" + request.route() + "' cannot be reached.",
+          "Retry shortly; the gateway reconnects by itself. Check that the relay at relay.url is running."),
+          Headers.of("Retry-After", "5"), null);
+    }
+    String leaseId = leases.resolve(request.route(), relay);
+    if (leaseId == null) {
+      throw unknownLease(request.route());
+    }
+    Http1Client client = clients.computeIfAbsent(leaseId, id -> new Http1Client(
+        new TransportPool(() -> new SecureChannelTransport(
+            currentRelay().open(id, identity, ALPN, config.handshakeTimeout()), timers),
+            config.maxIdlePerLease(), config.idleTimeout().toNanos()),
+        request.route(), responseTimeout.toMillis()));
+    Response response;
+    try {
+      response = client.send(request.method(), request.target(), request.headers(), request.body());
+    } catch (Http1Exception e) {
+      throw translate(e, request.route(), leaseId);
+    }
+    return response.withHeaders(HopByHop.strip(response.headers()));
+  }
+
+  private RelayClient currentRelay() throws IOException {
+    RelayClient relay = link.current();
+    if (relay == null) {
+      throw new IOException("the relay session ended");
+    }
+    return relay;
+  }
+
+  private ProblemException translate(Http1Exception e, String route, String leaseId) {
+    Throwable cause = e.getCause();
+    if (cause instanceof ConnectionRefusedException refused) {
+      if (refused.code() == ResponseCode.INVALID_IDENTITY) {
+        leases.invalidate();
+        closePool(leaseId);
+        return unknownLease(route);
+      }
+      return new ProblemException(Problem.of(502, "lease-rejected", "Bad Gateway",
+          "Lease '" + route + "' refused the connection (" + refused.code() + ").",
+          "Check the tunnel serving the lease: it may be shutting down or misconfigured."), Headers.empty(), e);
+    }
+    if (cause instanceof HandshakeException handshake) {
+      JsonLog.error("security", "end-to-end handshake with a lease failed; the connection was dropped",
+          "event", "handshake_failed", "lease", route, "lease_id", leaseId, "reason", handshake.reason().name(),
+          "error", handshake);
+      return new ProblemException(Problem.of(502, "handshake-failed", "Bad Gateway",
+          "The end-to-end handshake with lease '" + route + "' failed.",
+          "The lease's tunnel did not prove it holds the lease's key. The gateway logged a security event."),
+          Headers.empty(), e);
+    }
+    return switch (e.kind()) {
+      case TIMEOUT -> new ProblemException(Problem.of(504, "upstream-timeout", "Gateway Timeout",
+          "Lease '" + route + "' did not answer in time.", "Check the service behind the lease's tunnel."),
+          Headers.empty(), e);
+      case CONNECT -> new ProblemException(Problem.of(502, "lease-unreachable", "Bad Gateway",
+          "The gateway could not open a connection to lease '" + route + "' through the relay.",
+          "Check that the lease's tunnel is running and connected to the relay."), Headers.empty(), e);
+      default -> new ProblemException(Problem.of(502, "upstream-failed", "Bad Gateway",
+          "The connection to lease '" + route + "' broke before a complete response head arrived.",
+          "Check the service behind the lease's tunnel."), Headers.empty(), e);
+    };
+  }
+
+  private static ProblemException unknownLease(String route) {
+    return new ProblemException(Problem.of(404, "unknown-lease", "Not Found",
+        "No upstream or Portal lease is named '" + route + "'.",
+        "Use /peer/NAME/... with an upstream name from the configuration, or the name or ID of a lease "
+            + "registered with the relay."));
+  }
+
+  private void closePool(String leaseId) {
+    Http1Client client = clients.remove(leaseId);
+    if (client != null) {
+      client.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    link.close();
+    clients.values().forEach(Http1Client::close);
+    clients.clear();
+  }
+}

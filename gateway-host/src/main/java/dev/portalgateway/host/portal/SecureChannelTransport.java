@@ -1,0 +1,99 @@
+package dev.portalgateway.host.portal;
+
+import dev.portalgateway.host.http1.Transport;
+import dev.portalgateway.portal.crypto.SecureChannel;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.SocketTimeoutException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An end-to-end encrypted stream to a lease, as a {@link Transport} for the HTTP/1.1 codec: the
+ * same codec that speaks to plain upstreams speaks through the relay.
+ *
+ * <p>A relay stream has no socket timeout, so a read timeout is a timer that closes the channel;
+ * the read it interrupts reports a {@link SocketTimeoutException}, as a socket would. The codec
+ * only sets one while it waits for a response head, and gives the connection up afterwards.
+ */
+final class SecureChannelTransport implements Transport {
+  private final SecureChannel channel;
+  private final ScheduledExecutorService timers;
+  private final InputStream input;
+  private volatile ScheduledFuture<?> deadline;
+  private volatile boolean timedOut;
+  private volatile boolean closed;
+
+  SecureChannelTransport(SecureChannel channel, ScheduledExecutorService timers) {
+    this.channel = channel;
+    this.timers = timers;
+    this.input = new FilterInputStream(channel.input()) {
+      @Override
+      public int read() throws IOException {
+        try {
+          return super.read();
+        } catch (IOException e) {
+          throw timedOut ? new SocketTimeoutException("no response head in time") : e;
+        }
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        try {
+          int n = super.read(b, off, len);
+          if (n < 0) {
+            closed = true; // the service closed its side: never reuse this one
+          }
+          return n;
+        } catch (IOException e) {
+          closed = true;
+          throw timedOut ? new SocketTimeoutException("no response head in time") : e;
+        }
+      }
+    };
+  }
+
+  @Override
+  public InputStream input() {
+    return input;
+  }
+
+  @Override
+  public OutputStream output() {
+    return channel.output();
+  }
+
+  @Override
+  public void readTimeout(int millis) {
+    ScheduledFuture<?> previous = deadline;
+    if (previous != null) {
+      previous.cancel(false);
+    }
+    deadline = millis <= 0 ? null : timers.schedule(() -> {
+      timedOut = true;
+      closeQuietly();
+    }, millis, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public boolean isStale() {
+    return closed || timedOut;
+  }
+
+  @Override
+  public void close() {
+    closeQuietly();
+  }
+
+  private void closeQuietly() {
+    closed = true;
+    try {
+      channel.close();
+    } catch (IOException ignored) {
+      // Already broken.
+    }
+  }
+}

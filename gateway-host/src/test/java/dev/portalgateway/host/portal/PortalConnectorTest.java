@@ -1,0 +1,189 @@
+package dev.portalgateway.host.portal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portalgateway.host.testing.TestBackend;
+import dev.portalgateway.host.testing.TestGateway;
+import dev.portalgateway.portal.crypto.PortalIdentity;
+import dev.portalgateway.portal.relay.DevRelay;
+import dev.portalgateway.portal.tunnel.DevTunnel;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The portal connector through real parts: the development relay on a real WebSocket, a
+ * development tunnel doing the real E2EE handshake, a real backend behind it, the real gateway.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class PortalConnectorTest {
+  @TempDir
+  Path dir;
+
+  private TestBackend backend;
+  private DevRelay relay;
+  private DevTunnel tunnel;
+  private final CountDownLatch clientHasFirst = new CountDownLatch(1);
+
+  @BeforeEach
+  void start() throws Exception {
+    backend = new TestBackend();
+    backend.route("/hello", ex -> TestBackend.respond(ex, 200, "text/plain",
+        "hello " + ex.getRequestURI().getRawPath() + " host=" + ex.getRequestHeaders().getFirst("Host")));
+    backend.route("/events", ex -> {
+      ex.getResponseHeaders().set("Content-Type", "text/event-stream");
+      ex.sendResponseHeaders(200, 0);
+      OutputStream out = ex.getResponseBody();
+      out.write("data: first\n\n".getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      try {
+        clientHasFirst.await(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      out.write("data: second\n\n".getBytes(StandardCharsets.UTF_8));
+      out.close();
+    });
+    relay = DevRelay.start(new InetSocketAddress("127.0.0.1", 0));
+    URI backendUri = URI.create(backend.url());
+    tunnel = DevTunnel.start(relay.url(), PortalIdentity.generate(), "demo",
+        new InetSocketAddress("127.0.0.1", backendUri.getPort()));
+  }
+
+  @AfterEach
+  void stop() {
+    if (tunnel != null) {
+      tunnel.close();
+    }
+    if (relay != null) {
+      relay.close();
+    }
+    backend.close();
+  }
+
+  private TestGateway gateway(String relayUrl) throws Exception {
+    return TestGateway.start("jdk", "  data_dir: \"" + dir.resolve("data") + "\"\nrelay:\n  url: \"" + relayUrl + "\"\n"
+        + "  reconnect_max: 500ms\n");
+  }
+
+  private static void await(BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within 30 s");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private static boolean ready(TestGateway g) {
+    try {
+      return g.client().send(HttpRequest.newBuilder(g.adminUri("/readyz")).build(), HttpResponse.BodyHandlers.ofString())
+          .statusCode() == 200;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  @Test
+  void aLeaseIsReachedByNameAndByIdThroughTheRelayAndStreamsEventByEvent() throws Exception {
+    try (TestGateway g = gateway(relay.url().toString())) {
+      await(() -> ready(g));
+      HttpResponse<String> byName = g.get("/peer/demo/hello?x=1");
+      assertThat(byName.statusCode()).isEqualTo(200);
+      assertThat(byName.body()).isEqualTo("hello /hello host=demo");
+      HttpResponse<String> byId = g.get("/peer/" + tunnel.leaseId() + "/hello");
+      assertThat(byId.statusCode()).isEqualTo(200);
+      // Keep-alive over the pooled secure connection: many requests, one handshake each at most.
+      for (int i = 0; i < 20; i++) {
+        assertThat(g.get("/peer/demo/hello").statusCode()).isEqualTo(200);
+      }
+
+      HttpResponse<InputStream> events = g.client().send(HttpRequest.newBuilder(g.uri("/peer/demo/events")).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      try (BufferedReader reader = new BufferedReader(new InputStreamReader(events.body(), StandardCharsets.UTF_8))) {
+        assertThat(reader.readLine()).isEqualTo("data: first");
+        clientHasFirst.countDown(); // the second event exists only once the first went through
+        assertThat(reader.readLine()).isEmpty();
+        assertThat(reader.readLine()).isEqualTo("data: second");
+      }
+      assertThat(g.metrics()).contains("portal_gateway_relay_connected 1.0");
+    }
+  }
+
+  @Test
+  void anUnknownLeaseIs404() throws Exception {
+    try (TestGateway g = gateway(relay.url().toString())) {
+      await(() -> ready(g));
+      HttpResponse<String> r = g.get("/peer/nobody/x");
+      assertThat(r.statusCode()).isEqualTo(404);
+      assertThat(r.body()).contains("unknown-lease");
+      HttpResponse<String> unknownId = g.get("/peer/AAAAAAAAAAAAAAAAAAAAAAAAAA/x");
+      assertThat(unknownId.statusCode()).isEqualTo(404);
+    }
+  }
+
+  @Test
+  void aRelayThatIsDownMeans503WithRetryAfterAndNotReadyUntilItComesUp() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    try (TestGateway g = gateway("ws://127.0.0.1:" + port + "/relay")) {
+      HttpResponse<String> r = g.get("/peer/demo/hello");
+      assertThat(r.statusCode()).isEqualTo(503);
+      assertThat(r.headers().firstValue("Retry-After")).isPresent();
+      assertThat(r.body()).contains("relay-unavailable");
+      assertThat(ready(g)).isFalse();
+      assertThat(g.metrics()).contains("portal_gateway_relay_connected 0.0");
+      // Plain upstreams are unaffected: the gateway serves while the relay is down.
+    }
+  }
+
+  @Test
+  void aLeaseWhoseTunnelLeftIs404AndTheSessionReconnectsAfterTheRelayRestarts() throws Exception {
+    try (TestGateway g = gateway(relay.url().toString())) {
+      await(() -> ready(g));
+      assertThat(g.get("/peer/demo/hello").statusCode()).isEqualTo(200);
+      tunnel.close();
+      tunnel = null;
+      await(() -> {
+        try {
+          return g.get("/peer/demo/hello").statusCode() == 404;
+        } catch (Exception e) {
+          return false;
+        }
+      });
+      int relayPort = relay.port();
+      relay.close();
+      await(() -> !ready(g));
+      relay = DevRelay.start(new InetSocketAddress("127.0.0.1", relayPort));
+      tunnel = DevTunnel.start(relay.url(), PortalIdentity.generate(), "demo",
+          new InetSocketAddress("127.0.0.1", URI.create(backend.url()).getPort()));
+      await(() -> ready(g));
+      await(() -> {
+        try {
+          return g.get("/peer/demo/hello").statusCode() == 200;
+        } catch (Exception e) {
+          return false;
+        }
+      });
+    }
+  }
+}
