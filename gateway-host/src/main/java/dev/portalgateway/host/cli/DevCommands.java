@@ -46,7 +46,7 @@ final class DevCommands {
     try (DevRelay relay = DevRelay.start(listen)) {
       JsonLog.info("relay", "development relay listening", "url", relay.url().toString());
       out.println("Portal development relay at " + relay.url());
-      awaitShutdown();
+      awaitShutdown(relay::close);
       return Main.OK;
     } catch (IOException e) {
       err.println("portal-gateway: cannot start the relay on " + listen + ": " + e.getMessage());
@@ -74,7 +74,7 @@ final class DevCommands {
         JsonLog.info("tunnel", "lease registered", "name", tunnel.name(), "lease_id", tunnel.leaseId(),
             "target", options.get("--target"));
         out.println("Lease '" + tunnel.name() + "' (" + tunnel.leaseId() + ") forwards to " + options.get("--target"));
-        awaitShutdown();
+        awaitShutdown(tunnel::close);
         return Main.OK;
       }
     } catch (IOException | IllegalArgumentException e) {
@@ -115,7 +115,6 @@ final class DevCommands {
         ConfigLoader loader = new ConfigLoader(System::getenv, Main.defaultPluginsDir());
         LoadedConfig loaded = loader.fromText(yaml, null);
         Gateway gateway = Gateway.start(loaded, loader, true);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> gateway.drainAndStop(Duration.ofSeconds(5))));
         String base = "http://127.0.0.1:" + gateway.address().getPort();
         out.println();
         out.println("Portal Gateway demo is running:");
@@ -130,7 +129,13 @@ final class DevCommands {
         out.println();
         out.println("Stop with Ctrl-C.");
         out.flush();
-        awaitShutdown();
+        HttpServer demoService = service;
+        awaitShutdown(() -> {
+          gateway.drainAndStop(Duration.ofSeconds(5));
+          tunnel.close();
+          relay.close();
+          demoService.stop(0);
+        });
         return Main.OK;
       }
     } catch (ConfigException e) {
@@ -200,10 +205,21 @@ final class DevCommands {
     return options;
   }
 
-  /** Blocks until the process is told to stop; shutdown hooks do the closing. */
-  private static void awaitShutdown() {
+  /**
+   * Blocks until the process is told to stop (SIGTERM, Ctrl-C), then runs {@code cleanup} and ends
+   * the process with status 0, as {@code serve} does: stopping on request is not a failure.
+   */
+  private static void awaitShutdown(Runnable cleanup) {
     CountDownLatch never = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(never::countDown));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        cleanup.run();
+      } finally {
+        JsonLog.flush();
+        System.out.flush();
+        Runtime.getRuntime().halt(Main.OK);
+      }
+    }, "shutdown"));
     try {
       never.await();
     } catch (InterruptedException e) {

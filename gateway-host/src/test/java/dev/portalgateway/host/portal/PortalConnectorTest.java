@@ -8,6 +8,7 @@ import dev.portalgateway.portal.crypto.PortalIdentity;
 import dev.portalgateway.portal.relay.DevRelay;
 import dev.portalgateway.portal.tunnel.DevTunnel;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -41,8 +42,11 @@ class PortalConnectorTest {
   private DevTunnel tunnel;
   private final CountDownLatch clientHasFirst = new CountDownLatch(1);
 
+  private final java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+
   @BeforeEach
   void start() throws Exception {
+    dev.portalgateway.host.ops.JsonLog.redirect(new java.io.PrintStream(log, true, StandardCharsets.UTF_8));
     backend = new TestBackend();
     backend.route("/hello", ex -> TestBackend.respond(ex, 200, "text/plain",
         "hello " + ex.getRequestURI().getRawPath() + " host=" + ex.getRequestHeaders().getFirst("Host")));
@@ -68,6 +72,7 @@ class PortalConnectorTest {
 
   @AfterEach
   void stop() {
+    dev.portalgateway.host.ops.JsonLog.redirect(System.out);
     if (tunnel != null) {
       tunnel.close();
     }
@@ -128,6 +133,23 @@ class PortalConnectorTest {
   }
 
   @Test
+  void aRelayThatDropsMidStreamEndsTheClientsResponseWithAnErrorNotAHang() throws Exception {
+    try (TestGateway g = gateway(relay.url().toString())) {
+      await(() -> ready(g));
+      HttpResponse<InputStream> events = g.client().send(HttpRequest.newBuilder(g.uri("/peer/demo/events")).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      InputStream body = events.body();
+      byte[] first = new byte["data: first\n\n".length()];
+      assertThat(body.readNBytes(first, 0, first.length)).isEqualTo(first.length);
+      relay.close(); // the upstream is still holding its second event
+      org.assertj.core.api.Assertions.assertThatThrownBy(body::readAllBytes).isInstanceOf(IOException.class);
+      await(() -> !ready(g));
+    } finally {
+      clientHasFirst.countDown();
+    }
+  }
+
+  @Test
   void anUnknownLeaseIs404() throws Exception {
     try (TestGateway g = gateway(relay.url().toString())) {
       await(() -> ready(g));
@@ -152,6 +174,8 @@ class PortalConnectorTest {
       assertThat(r.body()).contains("relay-unavailable");
       assertThat(ready(g)).isFalse();
       assertThat(g.metrics()).contains("portal_gateway_relay_connected 0.0");
+      assertThat(log.toString(StandardCharsets.UTF_8))
+          .contains("Cannot connect to Portal relay at ws://127.0.0.1:" + port + "/relay", "\"hint\"");
       // Plain upstreams are unaffected: the gateway serves while the relay is down.
     }
   }

@@ -1,0 +1,68 @@
+package dev.portalgateway.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The README's first command: {@code java -jar dist/portal-gateway.jar demo}. A relay, a tunnel, a
+ * service and the gateway start, and a request crosses the relay end-to-end encrypted.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class DemoCommandTest {
+  @TempDir
+  Path dir;
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Test
+  void theDemoServesALeaseThroughTheRelayAndStopsCleanly() throws Exception {
+    int port = freePort();
+    int admin = freePort();
+    int relay = freePort();
+    List<String> command = new ArrayList<>(List.of(GatewayProcess.java(), "-jar",
+        GatewayProcess.DIST.resolve("portal-gateway.jar").toString(), "demo",
+        "--port", "" + port, "--admin-port", "" + admin, "--relay-port", "" + relay));
+    Path out = dir.resolve("demo.out");
+    Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+        .redirectOutput(out.toFile()).start();
+    try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!Files.readString(out).contains("Stop with Ctrl-C.")) {
+        assertThat(p.isAlive()).as(Files.readString(out)).isTrue();
+        assertThat(System.nanoTime()).as("demo did not start in 60 s").isLessThan(deadline);
+        Thread.sleep(50);
+      }
+      String printed = Files.readString(out);
+      assertThat(printed).contains("curl -i http://127.0.0.1:" + port + "/peer/demo/");
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + port + "/peer/demo/hello")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).contains("Hello from a service behind a Portal relay", "You asked for /hello");
+      assertThat(r.headers().firstValue("X-Example")).isPresent();
+      HttpResponse<String> ready = client.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + admin + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(ready.statusCode()).isEqualTo(200);
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(p.exitValue()).isZero();
+  }
+}
