@@ -43,6 +43,12 @@ final class LeaseResolver {
     return refresh(relay).get(nameOrId);
   }
 
+  /** @return whether {@code nameOrId} is a live lease the last lease list named, or a lease ID */
+  boolean isKnown(String nameOrId) {
+    Snapshot s = snapshot;
+    return s.idsByName().containsKey(nameOrId) || s.idsByName().containsValue(nameOrId);
+  }
+
   /** Forgets what is known, after a lease turned out to be gone. */
   void invalidate() {
     snapshot = new Snapshot(Map.of(), 0);

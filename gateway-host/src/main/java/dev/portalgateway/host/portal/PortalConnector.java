@@ -80,6 +80,14 @@ public final class PortalConnector implements Connector {
     return link.isConnected();
   }
 
+  /**
+   * @return whether {@code name} is a lease the relay listed: only those become metric labels, so
+   *     clients asking for made-up names cannot grow the metrics without bound
+   */
+  public boolean isKnownLease(String name) {
+    return leases.isKnown(name);
+  }
+
   /** @return the gateway's Portal ID, which services behind the relay see as the client */
   public String identityId() {
     return identity.id();

@@ -68,9 +68,13 @@ public final class RouteTable implements AutoCloseable {
     return routes.get(name);
   }
 
-  /** @return the label metrics use for {@code name} */
+  /** @return the label metrics use for {@code name}: a configured upstream or a lease the relay lists */
   public String metricsLabel(String name) {
-    return routes.containsKey(name) ? name : UNKNOWN;
+    if (routes.containsKey(name)) {
+      return name;
+    }
+    return fallback instanceof dev.portalgateway.host.portal.PortalConnector portal && portal.isKnownLease(name)
+        ? name : UNKNOWN;
   }
 
   /** @return the CORS policy for {@code name} */

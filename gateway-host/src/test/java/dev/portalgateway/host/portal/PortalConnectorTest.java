@@ -128,7 +128,8 @@ class PortalConnectorTest {
         assertThat(reader.readLine()).isEmpty();
         assertThat(reader.readLine()).isEqualTo("data: second");
       }
-      assertThat(g.metrics()).contains("portal_gateway_relay_connected 1.0");
+      assertThat(g.metrics()).contains("portal_gateway_relay_connected 1.0")
+          .contains("portal_gateway_requests_total{route=\"demo\",method=\"GET\",status_class=\"2xx\",}");
     }
   }
 
