@@ -56,6 +56,19 @@ class DemoCommandTest {
       assertThat(r.statusCode()).isEqualTo(200);
       assertThat(r.body()).contains("Hello from a service behind a Portal relay", "You asked for /hello");
       assertThat(r.headers().firstValue("X-Example")).isPresent();
+      URI mcp = URI.create("http://127.0.0.1:" + port + "/peer/demo/mcp");
+      HttpResponse<String> tools = client.send(HttpRequest.newBuilder(mcp)
+          .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(tools.body()).contains("\"id\":7", "\"echo\"", "\"time\"");
+      HttpResponse<String> time = client.send(HttpRequest.newBuilder(mcp)
+          .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+          .POST(HttpRequest.BodyPublishers.ofString(
+              "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"time\"}}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(time.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/event-stream");
+      assertThat(time.body()).startsWith("event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":8");
       HttpResponse<String> ready = client.send(HttpRequest.newBuilder(
           URI.create("http://127.0.0.1:" + admin + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(ready.statusCode()).isEqualTo(200);

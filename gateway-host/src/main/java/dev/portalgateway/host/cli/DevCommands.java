@@ -13,15 +13,12 @@ import dev.portalgateway.portal.crypto.PortalIdentity;
 import dev.portalgateway.portal.relay.DevRelay;
 import dev.portalgateway.portal.tunnel.DevTunnel;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -42,7 +39,13 @@ final class DevCommands {
     if (options == null) {
       return Main.USAGE;
     }
-    InetSocketAddress listen = ListenAddress.parse(options.getOrDefault("--listen", "127.0.0.1:4017"));
+    InetSocketAddress listen;
+    try {
+      listen = ListenAddress.parse(options.getOrDefault("--listen", "127.0.0.1:4017"));
+    } catch (IllegalArgumentException e) {
+      err.println("portal-gateway: relay --listen: " + e.getMessage());
+      return Main.USAGE;
+    }
     try (DevRelay relay = DevRelay.start(listen)) {
       JsonLog.info("relay", "development relay listening", "url", relay.url().toString());
       out.println("Portal development relay at " + relay.url());
@@ -97,7 +100,7 @@ final class DevCommands {
     String relayPort = options.getOrDefault("--relay-port", "4017");
     HttpServer service = null;
     try (DevRelay relay = DevRelay.start(new InetSocketAddress("127.0.0.1", Integer.parseInt(relayPort)))) {
-      service = demoService();
+      service = DemoMcpServer.start();
       Path data = Files.createTempDirectory("portal-gateway-demo");
       try (DevTunnel tunnel = DevTunnel.start(relay.url(), IdentityFile.loadOrCreate(data.resolve("tunnel.key")), "demo",
           service.getAddress())) {
@@ -119,10 +122,17 @@ final class DevCommands {
         out.println();
         out.println("Portal Gateway demo is running:");
         out.println("  relay    " + relay.url() + " (sees only ciphertext)");
-        out.println("  lease    demo = " + tunnel.leaseId() + " -> service on " + service.getAddress());
+        out.println("  lease    demo = " + tunnel.leaseId() + " -> MCP demo service on 127.0.0.1:"
+            + service.getAddress().getPort());
         out.println();
+        String mcp = "curl -s " + base + "/peer/demo/mcp -H 'Content-Type: application/json' "
+            + "-H 'Accept: application/json, text/event-stream' -d ";
         out.println("Try:");
         out.println("  curl -i " + base + "/peer/demo/");
+        out.println("  " + mcp + "'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-03-26\",\"capabilities\":{},\"clientInfo\":{\"name\":\"curl\",\"version\":\"1\"}}}'");
+        out.println("  " + mcp + "'{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}'");
+        out.println("  " + mcp + "'{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"text\":\"hi\"}}}'");
+        out.println("  " + mcp + "'{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"time\"}}'");
         out.println("  curl -N " + base + "/peer/demo/events");
         out.println("  curl -i " + base + "/peer/" + tunnel.leaseId() + "/");
         out.println("  curl -s http://127.0.0.1:" + gateway.adminAddress().getPort() + "/metrics | grep portal_gateway_requests_total");
@@ -150,37 +160,6 @@ final class DevCommands {
         service.stop(0);
       }
     }
-  }
-
-  /** The service behind the demo tunnel: a greeting and a short event stream. */
-  private static HttpServer demoService() throws IOException {
-    HttpServer server = HttpServerFactory.create("jdk", new InetSocketAddress("127.0.0.1", 0), Duration.ofSeconds(60));
-    server.createContext("/events", exchange -> {
-      try (exchange) {
-        exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
-        exchange.sendResponseHeaders(200, 0);
-        OutputStream body = exchange.getResponseBody();
-        for (int i = 1; i <= 5; i++) {
-          body.write(("id: " + i + "\ndata: event " + i + " of 5 at " + Instant.now() + "\n\n").getBytes(StandardCharsets.UTF_8));
-          body.flush();
-          Thread.sleep(1000);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
-    server.createContext("/", exchange -> {
-      try (exchange) {
-        byte[] body = ("Hello from a service behind a Portal relay.\n"
-            + "This answer crossed the relay end-to-end encrypted; the relay saw only ciphertext.\n"
-            + "You asked for " + exchange.getRequestURI() + "\n").getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-        exchange.sendResponseHeaders(200, body.length);
-        exchange.getResponseBody().write(body);
-      }
-    });
-    server.start();
-    return server;
   }
 
   private static Map<String, String> options(List<String> args, List<String> known, PrintStream err) {

@@ -40,7 +40,8 @@ public final class Main {
         serve             run the gateway (the default command)
         validate-config   check a configuration file and its plugins, then exit
         version           print the version
-        demo              run a relay, a service behind a tunnel and the gateway on this machine
+        demo [--port 8080] [--admin-port 9090] [--relay-port 4017]
+                          run a relay, an MCP service behind a tunnel and the gateway on this machine
         relay [--listen HOST:PORT]
                           run a development Portal relay (default 127.0.0.1:4017)
         tunnel --relay URL --name NAME --target HOST:PORT [--identity FILE]

@@ -153,6 +153,9 @@ public final class PortalConnector implements Connector {
       case TIMEOUT -> new ProblemException(Problem.of(504, "upstream-timeout", "Gateway Timeout",
           "Lease '" + route + "' did not answer in time.", "Check the service behind the lease's tunnel."),
           Headers.empty(), e);
+      case PROTOCOL -> new ProblemException(Problem.of(502, "upstream-protocol-error", "Bad Gateway",
+          "Lease '" + route + "' answered with something that is not valid HTTP/1.1: " + e.getMessage() + ".",
+          "Check that the service behind the lease's tunnel speaks HTTP/1.1."), Headers.empty(), e);
       case CONNECT -> new ProblemException(Problem.of(502, "lease-unreachable", "Bad Gateway",
           "The gateway could not open a connection to lease '" + route + "' through the relay.",
           "Check that the lease's tunnel is running and connected to the relay."), Headers.empty(), e);

@@ -34,8 +34,13 @@ final class SecureChannelTransport implements Transport {
       @Override
       public int read() throws IOException {
         try {
-          return super.read();
+          int b = super.read();
+          if (b < 0) {
+            closed = true;
+          }
+          return b;
         } catch (IOException e) {
+          closed = true;
           throw timedOut ? new SocketTimeoutException("no response head in time") : e;
         }
       }
