@@ -30,6 +30,10 @@ public final class GatewayMetrics {
   private final Gauge inFlight;
   private final Counter configReloads;
   private final Gauge relayConnected;
+  private final Counter relayHandshakes;
+  private final Histogram relayHandshakeDuration;
+  private final Gauge relayPooledConnections;
+  private final Counter relayBytes;
 
   public GatewayMetrics(boolean jvmMetrics) {
     registry = new CollectorRegistry(true);
@@ -49,6 +53,18 @@ public final class GatewayMetrics {
         .labelNames("outcome").register(registry);
     relayConnected = Gauge.build("portal_gateway_relay_connected",
         "1 while the gateway has a session with a Portal relay, else 0.").register(registry);
+    relayHandshakes = Counter.build("portal_gateway_relay_handshakes_total",
+            "End-to-end handshakes with leases, by lease and outcome (ok, refused, failed).")
+        .labelNames("lease", "outcome").register(registry);
+    relayHandshakeDuration = Histogram.build("portal_gateway_relay_handshake_duration_seconds",
+            "Time to open a connection to a lease: relay request, lease answer and E2EE handshake.")
+        .labelNames("lease").buckets(DURATION_BUCKETS).register(registry);
+    relayPooledConnections = Gauge.build("portal_gateway_relay_pooled_connections",
+            "Idle end-to-end connections kept per lease, ready for the next request.")
+        .labelNames("lease").register(registry);
+    relayBytes = Counter.build("portal_gateway_relay_bytes_total",
+            "Application bytes through end-to-end connections, by lease and direction (in: from the lease).")
+        .labelNames("lease", "direction").register(registry);
     if (jvmMetrics) {
       DefaultExports.register(registry);
     }
@@ -86,6 +102,22 @@ public final class GatewayMetrics {
   /** @param connected whether a relay session is up */
   public void relayConnected(boolean connected) {
     relayConnected.set(connected ? 1 : 0);
+  }
+
+  /** Records one attempt to open a connection to a lease. */
+  public void relayHandshake(String lease, String outcome, long nanos) {
+    relayHandshakes.labels(lease, outcome).inc();
+    relayHandshakeDuration.labels(lease).observe(nanos / 1e9);
+  }
+
+  /** Sets the idle pooled connections of a lease. */
+  public void relayPooled(String lease, int idle) {
+    relayPooledConnections.labels(lease).set(idle);
+  }
+
+  /** @return counters of bytes from ({@code in}) and to ({@code out}) a lease, resolved once per connection */
+  public Counter.Child[] relayBytes(String lease) {
+    return new Counter.Child[] {relayBytes.labels(lease, "in"), relayBytes.labels(lease, "out")};
   }
 
   /** @param outcome {@code applied}, {@code rejected} or {@code unchanged} */

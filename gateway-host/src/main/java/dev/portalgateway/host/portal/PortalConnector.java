@@ -10,6 +10,7 @@ import dev.portalgateway.host.config.GatewayConfig.RelayConfig;
 import dev.portalgateway.host.http1.Http1Client;
 import dev.portalgateway.host.http1.Http1Exception;
 import dev.portalgateway.host.http1.TransportPool;
+import dev.portalgateway.host.ops.GatewayMetrics;
 import dev.portalgateway.host.ops.JsonLog;
 import dev.portalgateway.host.proxy.HopByHop;
 import dev.portalgateway.portal.client.ConnectionRefusedException;
@@ -43,12 +44,17 @@ public final class PortalConnector implements Connector {
   private final RelayLink link;
   private final LeaseResolver leases;
   private final ScheduledExecutorService timers;
-  private final Map<String, Http1Client> clients = new ConcurrentHashMap<>();
+  private final Map<String, LeasePool> clients = new ConcurrentHashMap<>();
+  private final GatewayMetrics metrics;
+
+  /** One lease's pooled connections and the codec over them. */
+  private record LeasePool(String label, TransportPool pool, Http1Client client) {}
 
   private final Duration responseTimeout;
 
   private PortalConnector(RelayConfig config, PortalIdentity identity, ScheduledExecutorService timers,
-      Duration responseTimeout) {
+      Duration responseTimeout, GatewayMetrics metrics) {
+    this.metrics = metrics;
     this.config = config;
     this.responseTimeout = responseTimeout;
     this.identity = identity;
@@ -64,13 +70,14 @@ public final class PortalConnector implements Connector {
    * @param dataDir the gateway's data directory; the identity lives in {@code portal/identity.key}
    * @param timers runs read-timeout timers
    * @param responseTimeout how long to wait for a lease's response head ({@code proxy.response_timeout})
+   * @param metrics where handshake, pool and byte metrics go
    * @throws IOException when the identity file cannot be read or written
    */
   public static PortalConnector start(RelayConfig config, Path dataDir, ScheduledExecutorService timers,
-      Duration responseTimeout) throws IOException {
+      Duration responseTimeout, GatewayMetrics metrics) throws IOException {
     PortalIdentity identity = IdentityFile.loadOrCreate(dataDir.resolve("portal").resolve("identity.key"));
     JsonLog.info("relay", "gateway Portal identity", "id", identity.id(), "relays", String.join(",", config.allUrls()));
-    PortalConnector connector = new PortalConnector(config, identity, timers, responseTimeout);
+    PortalConnector connector = new PortalConnector(config, identity, timers, responseTimeout, metrics);
     connector.link.start();
     return connector;
   }
@@ -106,11 +113,7 @@ public final class PortalConnector implements Connector {
     if (leaseId == null) {
       throw unknownLease(request.route());
     }
-    Http1Client client = clients.computeIfAbsent(leaseId, id -> new Http1Client(
-        new TransportPool(() -> new SecureChannelTransport(
-            currentRelay().open(id, identity, ALPN, config.handshakeTimeout()), timers),
-            config.maxIdlePerLease(), config.idleTimeout().toNanos()),
-        request.route(), responseTimeout.toMillis()));
+    Http1Client client = clients.computeIfAbsent(leaseId, id -> newPool(id, request.route())).client();
     Response response;
     try {
       response = client.send(request.method(), request.target(), request.headers(), request.body());
@@ -118,6 +121,31 @@ public final class PortalConnector implements Connector {
       throw translate(e, request.route(), leaseId);
     }
     return response.withHeaders(HopByHop.strip(response.headers()));
+  }
+
+  private LeasePool newPool(String leaseId, String label) {
+    var bytes = metrics.relayBytes(label);
+    TransportPool pool = new TransportPool(() -> {
+      long start = System.nanoTime();
+      String outcome = "failed";
+      try {
+        SecureChannelTransport transport = new SecureChannelTransport(
+            currentRelay().open(leaseId, identity, ALPN, config.handshakeTimeout()), timers, bytes[0], bytes[1]);
+        outcome = "ok";
+        return transport;
+      } catch (ConnectionRefusedException e) {
+        outcome = "refused";
+        throw e;
+      } finally {
+        metrics.relayHandshake(label, outcome, System.nanoTime() - start);
+      }
+    }, config.maxIdlePerLease(), config.idleTimeout().toNanos());
+    return new LeasePool(label, pool, new Http1Client(pool, label, responseTimeout.toMillis()));
+  }
+
+  /** Updates the pooled-connection gauge; called before each metrics scrape. */
+  public void updateMetrics() {
+    clients.values().forEach(p -> metrics.relayPooled(p.label(), p.pool().idleCount()));
   }
 
   private RelayClient currentRelay() throws IOException {
@@ -173,16 +201,17 @@ public final class PortalConnector implements Connector {
   }
 
   private void closePool(String leaseId) {
-    Http1Client client = clients.remove(leaseId);
-    if (client != null) {
-      client.close();
+    LeasePool pool = clients.remove(leaseId);
+    if (pool != null) {
+      pool.client().close();
+      metrics.relayPooled(pool.label(), 0);
     }
   }
 
   @Override
   public void close() {
     link.close();
-    clients.values().forEach(Http1Client::close);
+    clients.values().forEach(p -> p.client().close());
     clients.clear();
   }
 }

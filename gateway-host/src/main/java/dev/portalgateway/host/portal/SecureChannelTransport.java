@@ -27,9 +27,23 @@ final class SecureChannelTransport implements Transport {
   private volatile boolean timedOut;
   private volatile boolean closed;
 
-  SecureChannelTransport(SecureChannel channel, ScheduledExecutorService timers) {
+  private final OutputStream output;
+
+  /**
+   * @param bytesIn counts application bytes from the lease
+   * @param bytesOut counts application bytes to the lease
+   */
+  SecureChannelTransport(SecureChannel channel, ScheduledExecutorService timers,
+      io.prometheus.client.Counter.Child bytesIn, io.prometheus.client.Counter.Child bytesOut) {
     this.channel = channel;
     this.timers = timers;
+    this.output = new java.io.FilterOutputStream(channel.output()) {
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        out.write(b, off, len); // straight through: FilterOutputStream would write byte by byte
+        bytesOut.inc(len);
+      }
+    };
     this.input = new FilterInputStream(channel.input()) {
       @Override
       public int read() throws IOException {
@@ -51,6 +65,8 @@ final class SecureChannelTransport implements Transport {
           int n = super.read(b, off, len);
           if (n < 0) {
             closed = true; // the service closed its side: never reuse this one
+          } else {
+            bytesIn.inc(n);
           }
           return n;
         } catch (IOException e) {
@@ -68,7 +84,7 @@ final class SecureChannelTransport implements Transport {
 
   @Override
   public OutputStream output() {
-    return channel.output();
+    return output;
   }
 
   @Override

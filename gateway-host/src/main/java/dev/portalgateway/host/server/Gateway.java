@@ -70,7 +70,7 @@ public final class Gateway implements AutoCloseable {
     if (loaded.config().relay().enabled()) {
       try {
         portal = PortalConnector.start(loaded.config().relay(), loaded.paths().dataDir(), timers,
-            loaded.config().proxy().responseTimeout());
+            loaded.config().proxy().responseTimeout(), metrics);
       } catch (IOException e) {
         timers.shutdownNow();
         throw new ConfigException("cannot keep the gateway's Portal identity in " + loaded.paths().dataDir()
@@ -114,7 +114,12 @@ public final class Gateway implements AutoCloseable {
     proxy.createContext("/", handler);
     PortalConnector relay = portal;
     admin.createContext("/", new AdminHandler(metrics.registry(), gateway::readiness,
-        () -> metrics.relayConnected(relay != null && relay.isConnected())));
+        () -> {
+          metrics.relayConnected(relay != null && relay.isConnected());
+          if (relay != null) {
+            relay.updateMetrics();
+          }
+        }));
     proxy.start();
     admin.start();
     if (loaded.paths().configFile() != null && !server.configReloadInterval().isZero()) {

@@ -50,6 +50,16 @@ class PortalConnectorTest {
     backend = new TestBackend();
     backend.route("/hello", ex -> TestBackend.respond(ex, 200, "text/plain",
         "hello " + ex.getRequestURI().getRawPath() + " host=" + ex.getRequestHeaders().getFirst("Host")));
+    backend.route("/big", ex -> {
+      ex.sendResponseHeaders(200, 50L * 1024 * 1024);
+      byte[] chunk = new byte[64 * 1024];
+      java.util.Arrays.fill(chunk, (byte) 'x');
+      try (OutputStream out = ex.getResponseBody()) {
+        for (int i = 0; i < 800; i++) {
+          out.write(chunk);
+        }
+      }
+    });
     backend.route("/events", ex -> {
       ex.getResponseHeaders().set("Content-Type", "text/event-stream");
       ex.sendResponseHeaders(200, 0);
@@ -128,8 +138,19 @@ class PortalConnectorTest {
         assertThat(reader.readLine()).isEmpty();
         assertThat(reader.readLine()).isEqualTo("data: second");
       }
-      assertThat(g.metrics()).contains("portal_gateway_relay_connected 1.0")
-          .contains("portal_gateway_requests_total{route=\"demo\",method=\"GET\",status_class=\"2xx\",}");
+      String metrics = g.metrics();
+      assertThat(metrics).contains("portal_gateway_relay_connected 1.0")
+          .contains("portal_gateway_requests_total{route=\"demo\",method=\"GET\",status_class=\"2xx\",}")
+          .contains("portal_gateway_relay_handshakes_total{lease=\"demo\",outcome=\"ok\",}")
+          .contains("portal_gateway_relay_handshake_duration_seconds_count{lease=\"demo\",}")
+          .contains("portal_gateway_relay_bytes_total{lease=\"demo\",direction=\"in\",}")
+          .contains("portal_gateway_relay_bytes_total{lease=\"demo\",direction=\"out\",}")
+          .contains("portal_gateway_relay_pooled_connections{lease=\"demo\",}");
+      // Keep-alive through the relay: 22 requests to "demo" needed far fewer handshakes.
+      java.util.regex.Matcher handshakes = java.util.regex.Pattern
+          .compile("portal_gateway_relay_handshakes_total\\{lease=\"demo\",outcome=\"ok\",} ([0-9.]+)").matcher(metrics);
+      assertThat(handshakes.find()).isTrue();
+      assertThat(Double.parseDouble(handshakes.group(1))).isLessThan(10);
     }
   }
 
@@ -147,6 +168,40 @@ class PortalConnectorTest {
       await(() -> !ready(g));
     } finally {
       clientHasFirst.countDown();
+    }
+  }
+
+  @Test
+  void aFiftyMegabyteBodyAndTwoHundredConcurrentRequestsCrossTheRelay() throws Exception {
+    try (TestGateway g = gateway(relay.url().toString())) {
+      await(() -> ready(g));
+      HttpResponse<InputStream> big = g.client().send(HttpRequest.newBuilder(g.uri("/peer/demo/big")).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      assertThat(big.statusCode()).isEqualTo(200);
+      long total = 0;
+      boolean allX = true;
+      byte[] buf = new byte[64 * 1024];
+      try (InputStream in = big.body()) {
+        for (int n; (n = in.read(buf)) >= 0; ) {
+          total += n;
+          for (int i = 0; i < n && allX; i++) {
+            allX = buf[i] == 'x';
+          }
+        }
+      }
+      assertThat(total).isEqualTo(50L * 1024 * 1024);
+      assertThat(allX).isTrue();
+
+      java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> inFlight = new java.util.ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        inFlight.add(g.client().sendAsync(HttpRequest.newBuilder(g.uri("/peer/demo/hello?n=" + i)).build(),
+            HttpResponse.BodyHandlers.ofString()));
+      }
+      for (int i = 0; i < 200; i++) {
+        HttpResponse<String> r = inFlight.get(i).get(60, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("hello /hello host=demo");
+      }
     }
   }
 
