@@ -206,6 +206,22 @@ class PortalConnectorTest {
   }
 
   @Test
+  void aLeaseHolderThatCannotProveTheLeaseKeyIs502AndASecurityEvent() throws Exception {
+    URI backendUri = URI.create(backend.url());
+    try (DevTunnel impostor = DevTunnel.startImpostor(relay.url(), PortalIdentity.generate(), PortalIdentity.generate(),
+            "impostor", new InetSocketAddress("127.0.0.1", backendUri.getPort()));
+        TestGateway g = gateway(relay.url().toString())) {
+      await(() -> ready(g));
+      HttpResponse<String> r = g.get("/peer/impostor/hello");
+      assertThat(r.statusCode()).isEqualTo(502);
+      assertThat(r.body()).contains("handshake-failed").doesNotContain("hello /hello");
+      assertThat(log.toString(StandardCharsets.UTF_8))
+          .contains("\"logger\":\"security\"", "\"event\":\"handshake_failed\"", "\"lease\":\"impostor\"");
+      assertThat(g.get("/peer/demo/hello").statusCode()).isEqualTo(200); // the honest lease is unaffected
+    }
+  }
+
+  @Test
   void anUnknownLeaseIs404() throws Exception {
     try (TestGateway g = gateway(relay.url().toString())) {
       await(() -> ready(g));

@@ -83,10 +83,16 @@ public final class DevTunnel implements AutoCloseable {
   }
 
   /**
-   * As {@link #start(URI, PortalIdentity, String, InetSocketAddress)}, but answering handshakes
-   * with {@code handshakeIdentity}: an impostor holder, for testing that clients notice.
+   * A fault-injection tool for tests: registers the lease of {@code leaseIdentity} but answers
+   * handshakes with {@code handshakeIdentity}, as a relay or holder impersonating a lease would.
+   * A correct client refuses the connection.
    */
-  static DevTunnel start(URI relayUrl, PortalIdentity leaseIdentity, PortalIdentity handshakeIdentity,
+  public static DevTunnel startImpostor(URI relayUrl, PortalIdentity leaseIdentity, PortalIdentity handshakeIdentity,
+      String name, InetSocketAddress target) throws IOException {
+    return start(relayUrl, leaseIdentity, handshakeIdentity, name, target);
+  }
+
+  private static DevTunnel start(URI relayUrl, PortalIdentity leaseIdentity, PortalIdentity handshakeIdentity,
       String name, InetSocketAddress target) throws IOException {
     Objects.requireNonNull(leaseIdentity, "identity");
     Objects.requireNonNull(name, "name");

@@ -24,7 +24,7 @@ class DevTunnelImpostorTest {
     PortalIdentity impostor = PortalIdentity.generate();
     try (HttpBackend backend = new HttpBackend();
          DevRelay relay = DevRelay.start(new InetSocketAddress("127.0.0.1", 0));
-         DevTunnel tunnel = DevTunnel.start(relay.url(), leaseOwner, impostor, "impostor", backend.address());
+         DevTunnel tunnel = DevTunnel.startImpostor(relay.url(), leaseOwner, impostor, "impostor", backend.address());
          RelayClient client = RelayClient.connect(relay.url(), Duration.ofSeconds(10))) {
 
       assertThatThrownBy(() -> client.open(tunnel.leaseId(), PortalIdentity.generate(), "http/1.1",
