@@ -222,6 +222,18 @@ class PortalConnectorTest {
   }
 
   @Test
+  void aLeaseWhoseServiceIsDownIs502() throws Exception {
+    try (TestGateway g = gateway(relay.url().toString())) {
+      await(() -> ready(g));
+      backend.close(); // the tunnel accepts, but nothing listens behind it any more
+      HttpResponse<String> r = g.get("/peer/demo/hello");
+      assertThat(r.statusCode()).isEqualTo(502);
+      assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+      assertThat(r.body()).contains("\"hint\"");
+    }
+  }
+
+  @Test
   void anUnknownLeaseIs404() throws Exception {
     try (TestGateway g = gateway(relay.url().toString())) {
       await(() -> ready(g));
