@@ -49,21 +49,8 @@ done
 
 fail() { echo "run-http-providers: $*" >&2; exit 1; }
 
-# The Java that runs everything. The machine's default java may be older than the gateway's
-# minimum, so prefer $JAVA_HOME only when it is 21 or newer, else the Temurin 25 install.
-java_major() {
-  "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}' \
-    | sed 's/^1\.//; s/\..*//'
-}
-JDK_HOME=""
-if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]] && (( $(java_major "$JAVA_HOME/bin/java" || echo 0) >= 21 )); then
-  JDK_HOME=$JAVA_HOME
-elif [[ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]]; then
-  JDK_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-else
-  fail "no JDK 21 or newer: set JAVA_HOME to one"
-fi
-JAVA=$JDK_HOME/bin/java
+source "$REPO/bench/lib.sh"
+pick_jdk
 
 if [[ -z "$DIST" ]]; then
   echo "building $REPO with $JDK_HOME ..."
@@ -79,29 +66,6 @@ mkdir -p "$OUT"
 EMPTY_PLUGINS=$OUT/empty-plugins
 mkdir -p "$EMPTY_PLUGINS"
 
-# Every process this script starts and has not yet waited for, so that the exit trap ends
-# exactly those: an id that was waited for may already belong to someone else's process.
-STARTED_PIDS=()
-forget_pid() {
-  local kept=() pid
-  for pid in "${STARTED_PIDS[@]}"; do
-    [[ "$pid" == "$1" ]] || kept+=("$pid")
-  done
-  STARTED_PIDS=(${kept[@]+"${kept[@]}"})
-}
-cleanup() {
-  local pid
-  for pid in ${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in ${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}; do
-    for _ in $(seq 1 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -249,6 +213,8 @@ server:
   plugins_dir: "$EMPTY_PLUGINS"
   data_dir: "$dir/data"
   shutdown_grace: 5s
+relay:
+  enabled: false       # plain upstreams only: no relay session competing for the CPU
 upstreams:
   backend: "http://127.0.0.1:$BACKEND_PORT"
 EOF
