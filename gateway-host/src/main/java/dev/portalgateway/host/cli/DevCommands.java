@@ -113,7 +113,7 @@ final class DevCommands {
               url: "%s"
             plugins:
               example-header: { header: "X-Example", value: "hello from the example plugin", enabled: %s }
-            """.formatted(port, adminPort, data.toString().replace("\\\\", "/"), relay.url(),
+            """.formatted(port, adminPort, data.toString().replace('\\', '/'), relay.url(),
             Files.exists(Main.defaultPluginsDir().resolve("plugin-example.jar")));
         ConfigLoader loader = new ConfigLoader(System::getenv, Main.defaultPluginsDir());
         LoadedConfig loaded = loader.fromText(yaml, null);
@@ -145,6 +145,7 @@ final class DevCommands {
           tunnel.close();
           relay.close();
           demoService.stop(0);
+          deleteQuietly(data); // the demo's throwaway identities
         });
         return Main.OK;
       }
@@ -159,6 +160,14 @@ final class DevCommands {
       if (service != null) {
         service.stop(0);
       }
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | RuntimeException ignored) {
+      // A leftover temporary folder is harmless.
     }
   }
 
