@@ -33,6 +33,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * ones. The gateway is always the client; the relay is the server.
  */
 public final class YamuxSession implements Closeable {
+  /** Go's yamux backlog of streams opened but not yet accepted by the peer. */
+  static final int MAX_UNACKNOWLEDGED_OPENS = 256;
+
+  private final java.util.concurrent.Semaphore unacknowledgedOpens =
+      new java.util.concurrent.Semaphore(MAX_UNACKNOWLEDGED_OPENS);
+  private final java.util.Set<Integer> awaitingAck = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
 
   /** Which side of the session we are: decides the parity of the stream IDs we open. */
   public enum Role { CLIENT, SERVER }
@@ -164,16 +171,28 @@ public final class YamuxSession implements Closeable {
     if (localGoAway) {
       throw new IOException("yamux: session is shutting down");
     }
+    // Like Go's yamux, at most 256 opened streams wait for the peer's ACK at a time: a Go peer
+    // accepts from a backlog of that size and resets what overflows it.
+    try {
+      while (!unacknowledgedOpens.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+        ensureOpen();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting to open a yamux stream");
+    }
     int id = nextStreamId.getAndAdd(2);
     if (id < 0) {
+      unacknowledgedOpens.release();
       throw new IOException("yamux: stream IDs exhausted");
     }
     YamuxStream stream = new YamuxStream(this, id, config.streamWindow(), false);
+    awaitingAck.add(id);
     streams.put(id, stream);
     try {
       stream.sendWindowUpdateWithFlags(YamuxHeader.FLAG_SYN);
     } catch (IOException e) {
-      streams.remove(id);
+      forgetStream(id);
       throw e;
     }
     return stream;
@@ -447,6 +466,14 @@ public final class YamuxSession implements Closeable {
 
   void forgetStream(int id) {
     streams.remove(id);
+    streamEstablished(id);
+  }
+
+  /** The peer answered a stream we opened (ACK or RST), or the stream is gone: free its slot. */
+  void streamEstablished(int id) {
+    if (awaitingAck.remove(id)) {
+      unacknowledgedOpens.release();
+    }
   }
 
   /** Sends GoAway(normal), stops accepting new streams, then closes the transport and every

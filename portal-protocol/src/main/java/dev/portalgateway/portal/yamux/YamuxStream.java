@@ -203,6 +203,9 @@ public final class YamuxStream implements Closeable {
   }
 
   private void handleFlags(int flags) {
+    if ((flags & (YamuxHeader.FLAG_ACK | YamuxHeader.FLAG_RST)) != 0) {
+      session.streamEstablished(id);
+    }
     boolean forget = false;
     lock.lock();
     try {

@@ -59,6 +59,24 @@ abstract class YamuxSessionContract {
   }
 
   @Test
+  void atMost256OpenedStreamsWaitForTheirAckAndTheNextOpensOnceOneIsAccepted() throws Exception {
+    for (int i = 0; i < YamuxSession.MAX_UNACKNOWLEDGED_OPENS; i++) {
+      client.openStream(); // the server accepts none yet, so none is ACKed
+    }
+    java.util.concurrent.CompletableFuture<YamuxStream> next = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return client.openStream();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+    Thread.sleep(200);
+    org.assertj.core.api.Assertions.assertThat(next).isNotDone(); // a Go peer's backlog would overflow here
+    server.acceptStream(); // ACKs the first
+    org.assertj.core.api.Assertions.assertThat(next.get(10, java.util.concurrent.TimeUnit.SECONDS)).isNotNull();
+  }
+
+  @Test
   void openAcceptAndExchangeBytesBothWays() throws Exception {
     YamuxStream opened = client.openStream();
     assertThat(opened.id()).isEqualTo(1);
