@@ -308,6 +308,10 @@ public final class Request {
 
     /** Sets an attribute, or removes it when {@code value} is {@code null}. */
     public <T> Builder attribute(Attribute<T> key, T value) {
+      if (attributes.isEmpty() && value != null) {
+        attributes = Map.of(key, key.cast(value)); // the common first attribute, without a copy
+        return this;
+      }
       Map<Attribute<?>, Object> copy = new HashMap<>(attributes);
       if (value == null) {
         copy.remove(key);

@@ -1,7 +1,5 @@
 package dev.portalgateway.portal.wire;
 
-import static dev.portalgateway.portal.wire.ProtoReader.VARINT;
-
 import java.util.Objects;
 
 /**
@@ -17,19 +15,11 @@ public record ConnectionResponse(ResponseCode code) implements ProtoMessage {
 
   @Override
   public byte[] encode() {
-    return new ProtoWriter().varint(1, code.number()).toByteArray();
+    return code.encodeAsField1();
   }
 
   /** Decodes a ConnectionResponse. */
   public static ConnectionResponse decode(byte[] bytes) throws WireFormatException {
-    int code = 0;
-    ProtoReader r = new ProtoReader(bytes);
-    while (r.hasNext()) {
-      switch (r.readTag()) {
-        case 1 << 3 | VARINT -> code = r.readEnum();
-        default -> r.skip();
-      }
-    }
-    return new ConnectionResponse(ResponseCode.forNumber(code));
+    return new ConnectionResponse(ResponseCode.decodeField1(bytes));
   }
 }

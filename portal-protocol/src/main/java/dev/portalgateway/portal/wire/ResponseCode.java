@@ -33,4 +33,26 @@ public enum ResponseCode {
     }
     return UNKNOWN;
   }
+
+  /**
+   * Encodes a response message whose only field is this code as field 1: the shape of
+   * LeaseUpdateResponse, LeaseDeleteResponse and ConnectionResponse alike.
+   */
+  byte[] encodeAsField1() {
+    return new ProtoWriter().varint(1, number).toByteArray();
+  }
+
+  /** Decodes the code in field 1 of such a message; an absent field is {@link #UNKNOWN}'s number 0. */
+  static ResponseCode decodeField1(byte[] bytes) throws WireFormatException {
+    int code = 0;
+    ProtoReader r = new ProtoReader(bytes);
+    while (r.hasNext()) {
+      if (r.readTag() == (1 << 3 | ProtoReader.VARINT)) {
+        code = r.readEnum();
+      } else {
+        r.skip();
+      }
+    }
+    return forNumber(code);
+  }
 }
