@@ -135,6 +135,9 @@ public final class Main {
         args.add(a);
       }
     }
+    // Standard output is the command's own (a key shown once, a table to pipe); log lines, such
+    // as a plugin's audit record of the change it made, go to standard error.
+    PrintStream logSink = JsonLog.redirect(err);
     JsonLog.threshold(System.Logger.Level.WARNING);
     try {
       LoadedConfig loaded = loader().load(configFile);
@@ -145,6 +148,7 @@ public final class Main {
         commands.describe().forEach(err::println);
         return USAGE;
       }
+      JsonLog.threshold(System.Logger.Level.INFO);
       return commands.run(command, args, loaded, out, err);
     } catch (ConfigException e) {
       err.println("portal-gateway: " + e.getMessage());
@@ -154,6 +158,7 @@ public final class Main {
       return FAILED;
     } finally {
       JsonLog.threshold(System.Logger.Level.INFO);
+      JsonLog.redirect(logSink);
     }
   }
 

@@ -2,7 +2,7 @@ package dev.portalgateway.host.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.portalgateway.host.proxy.CidrBlock;
+import dev.portalgateway.api.CidrBlock;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;

@@ -38,10 +38,16 @@ public final class JsonLog {
 
   private JsonLog() {}
 
-  /** Sends log lines to {@code out} instead of stdout (for tests of the CLI). */
-  public static void redirect(PrintStream out) {
+  /**
+   * Sends log lines to {@code out} instead of stdout (commands whose stdout is their output; tests).
+   *
+   * @return where lines went before, to restore
+   */
+  public static PrintStream redirect(PrintStream out) {
     flush();
+    PrintStream previous = sink;
     sink = out;
+    return previous;
   }
 
   /** Writes out batched lines now; call before the process exits. */

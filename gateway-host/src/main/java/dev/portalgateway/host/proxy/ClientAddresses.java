@@ -1,5 +1,6 @@
 package dev.portalgateway.host.proxy;
 
+import dev.portalgateway.api.CidrBlock;
 import java.net.InetAddress;
 import java.util.List;
 

@@ -3,6 +3,7 @@ package dev.portalgateway.host.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.portalgateway.api.CidrBlock;
 import java.net.InetAddress;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.portalgateway.host.proxy;
+package dev.portalgateway.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

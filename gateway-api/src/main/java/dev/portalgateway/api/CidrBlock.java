@@ -1,4 +1,4 @@
-package dev.portalgateway.host.proxy;
+package dev.portalgateway.api;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
