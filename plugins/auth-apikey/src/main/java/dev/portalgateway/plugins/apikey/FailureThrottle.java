@@ -2,6 +2,7 @@ package dev.portalgateway.plugins.apikey;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -23,10 +24,15 @@ final class FailureThrottle {
    * @param window how long failures count, from the first one
    */
   FailureThrottle(int limit, Duration window) {
+    this(limit, window, Ticker.systemTicker());
+  }
+
+  /** @param ticker the time source of the window; tests pass their own */
+  FailureThrottle(int limit, Duration window, Ticker ticker) {
     this.limit = limit;
     this.window = window;
     // Written once per window (the counter is incremented in place), so this expires the window.
-    this.failures = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(window).build();
+    this.failures = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(window).ticker(ticker).build();
   }
 
   /** @return whether {@code client} has used up its failures for this window */

@@ -32,6 +32,8 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 
 /**
@@ -74,6 +76,8 @@ final class KeysFile {
           .addSerializer(Instant.class, ToStringSerializer.instance)
           .addDeserializer(Instant.class, new InstantText()))
       .build();
+
+  private static final ConcurrentHashMap<Path, ReentrantLock> IN_PROCESS_LOCKS = new ConcurrentHashMap<>();
 
   private final Path path;
 
@@ -148,12 +152,17 @@ final class KeysFile {
       Path dir = Objects.requireNonNull(path.getParent());
       createPrivateDirectories(dir);
       Path lockFile = dir.resolve(path.getFileName() + ".lock");
+      // A file lock keeps other processes out; it is held per JVM, so threads here queue on their own lock.
+      ReentrantLock inProcess = IN_PROCESS_LOCKS.computeIfAbsent(path, p -> new ReentrantLock());
+      inProcess.lock();
       try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
            FileLock ignored = lockChannel.lock()) {
         List<StoredKey> next = change.apply(read());
         KeyRing.of(next); // never write a file the gateway would refuse
         write(next);
         return next;
+      } finally {
+        inProcess.unlock();
       }
     } catch (IllegalArgumentException e) {
       throw new KeysFileException(path + ": " + e.getMessage(), e);
