@@ -123,9 +123,12 @@ wait_for_line() {
   return 1
 }
 
-# metric FILE NAME: the value of the first sample of NAME (with its labels, if given) in a
-# /metrics snapshot, or nothing.
-metric() { awk -v n="$2" 'index($0, n " ") == 1 {print $NF; exit}' "$1" 2>/dev/null || true; }
+# metric FILE NAME [LABEL]: the value of the first sample of NAME in a /metrics snapshot whose
+# labels include LABEL (such as outcome="allowed"), or nothing.
+metric() {
+  awk -v n="$2" -v l="${3:-}" '
+    (index($0, n " ") == 1 || index($0, n "{") == 1) && index($0, l) {print $NF; exit}' "$1" 2>/dev/null || true
+}
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -306,9 +309,9 @@ gateway_run() {
   if [[ $config == on ]]; then
     # Proof that the plugin let the load through: it counted every request it allowed.
     local allowed missing bcrypt
-    allowed=$(metric "$dir/metrics.txt" 'portal_gateway_auth_apikey_requests_total{outcome="allowed"}')
-    missing=$(metric "$dir/metrics.txt" 'portal_gateway_auth_apikey_requests_total{outcome="missing"}')
-    bcrypt=$(metric "$dir/metrics.txt" 'portal_gateway_auth_apikey_bcrypt_checks_total')
+    allowed=$(metric "$dir/metrics.txt" portal_gateway_auth_apikey_requests_total 'outcome="allowed"')
+    missing=$(metric "$dir/metrics.txt" portal_gateway_auth_apikey_requests_total 'outcome="missing"')
+    bcrypt=$(metric "$dir/metrics.txt" portal_gateway_auth_apikey_bcrypt_checks_total)
     [[ -n "$allowed" ]] || fail "$tag: no auth-apikey 'allowed' count in /metrics: was the plugin on?"
     awk -v a="$allowed" -v r="$requests" 'BEGIN {exit !(a + 0 >= r + 0)}' \
       || fail "$tag: the plugin allowed $allowed requests, fewer than the $requests measured"

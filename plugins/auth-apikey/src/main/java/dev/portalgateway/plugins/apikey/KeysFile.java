@@ -143,7 +143,7 @@ final class KeysFile {
   }
 
   /**
-   * Reads the keys, applies {@code change} and writes the result, holding the lock throughout.
+   * Reads the keys, applies {@code change} and writes the result if it differs, holding the lock throughout.
    *
    * @return the keys as written
    */
@@ -157,7 +157,11 @@ final class KeysFile {
       inProcess.lock();
       try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
            FileLock ignored = lockChannel.lock()) {
-        List<StoredKey> next = change.apply(read());
+        List<StoredKey> current = read();
+        List<StoredKey> next = change.apply(current);
+        if (next.equals(current)) {
+          return current; // nothing changed: leave the file (and its readers) alone
+        }
         KeyRing.of(next); // never write a file the gateway would refuse
         write(next);
         return next;
