@@ -97,6 +97,20 @@ public final class CidrBlock {
     }
   }
 
+  /**
+   * @param blocks address blocks, such as an allow list
+   * @param address a client address
+   * @return whether {@code address} lies in any of {@code blocks}; {@code false} when there are none
+   */
+  public static boolean anyContains(java.util.List<CidrBlock> blocks, InetAddress address) {
+    for (CidrBlock b : blocks) {
+      if (b.contains(address)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** @return whether {@code address} lies in this block (IPv4-mapped IPv6 addresses match IPv4 blocks) */
   public boolean contains(InetAddress address) {
     byte[] a = address.getAddress();

@@ -57,6 +57,15 @@ class CidrBlockTest {
   }
 
   @Test
+  void anyContainsLooksThroughAList() {
+    List<CidrBlock> blocks = List.of(CidrBlock.parse("10.0.0.0/8"), CidrBlock.parse("2001:db8::/32"));
+    assertThat(CidrBlock.anyContains(blocks, ip("10.9.8.7"))).isTrue();
+    assertThat(CidrBlock.anyContains(blocks, ip("2001:db8::1"))).isTrue();
+    assertThat(CidrBlock.anyContains(blocks, ip("192.0.2.1"))).isFalse();
+    assertThat(CidrBlock.anyContains(List.of(), ip("10.9.8.7"))).isFalse();
+  }
+
+  @Test
   void prefixesThatAreNotWholeBytesMatchBitByBit() {
     CidrBlock block = CidrBlock.parse("172.16.0.0/12");
     assertThat(block.contains(ip("172.16.0.1"))).isTrue();

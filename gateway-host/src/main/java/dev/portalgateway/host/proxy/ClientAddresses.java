@@ -48,11 +48,6 @@ public final class ClientAddresses {
   }
 
   private boolean isTrusted(InetAddress a) {
-    for (CidrBlock b : trusted) {
-      if (b.contains(a)) {
-        return true;
-      }
-    }
-    return false;
+    return CidrBlock.anyContains(trusted, a);
   }
 }

@@ -193,20 +193,7 @@ final class ApiKeyFilter implements Filter {
   }
 
   private boolean clientAllowed(InetAddress client) {
-    for (CidrBlock b : denied) {
-      if (b.contains(client)) {
-        return false;
-      }
-    }
-    if (allowed.isEmpty()) {
-      return true;
-    }
-    for (CidrBlock b : allowed) {
-      if (b.contains(client)) {
-        return true;
-      }
-    }
-    return false;
+    return !CidrBlock.anyContains(denied, client) && (allowed.isEmpty() || CidrBlock.anyContains(allowed, client));
   }
 
   private Response invalid(Request request, String keyId, String reason) {

@@ -24,15 +24,7 @@ final class KeyRing {
   record Entry(StoredKey key, List<CidrBlock> cidrs, Principal principal) {
     /** @return whether the key may be used from {@code address} */
     boolean allowsClient(InetAddress address) {
-      if (cidrs.isEmpty()) {
-        return true;
-      }
-      for (CidrBlock b : cidrs) {
-        if (b.contains(address)) {
-          return true;
-        }
-      }
-      return false;
+      return cidrs.isEmpty() || CidrBlock.anyContains(cidrs, address);
     }
 
     /** @return whether the key reaches {@code route}, a lease name or ID, or an upstream name */
