@@ -224,6 +224,14 @@ class ApiKeyEndToEndTest {
     assertThat(badCidr.exitCode()).isEqualTo(2);
     assertThat(badCidr.stderr()).contains("--cidrs", "prefix length");
 
+    GatewayProcess.Result bogus = command("list-keys", "--bogus");
+    assertThat(bogus.exitCode()).isEqualTo(2);
+    assertThat(bogus.stderr()).contains("unknown option --bogus");
+
+    GatewayProcess.Result past = command("add-key", "--name", "x", "--generate", "--expires", "2020-01-01T00:00:00Z");
+    assertThat(past.exitCode()).isEqualTo(2);
+    assertThat(past.stderr()).contains("not in the future");
+
     GatewayProcess.Result unknown = command("revoke-key", "NoSuchKey123");
     assertThat(unknown.exitCode()).isEqualTo(1);
     assertThat(unknown.stderr()).contains("NoSuchKey123", "list-keys");

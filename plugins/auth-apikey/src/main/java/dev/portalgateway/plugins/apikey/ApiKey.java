@@ -11,7 +11,7 @@ import java.security.SecureRandom;
  * @param secret the secret part; never logged, never stored
  */
 record ApiKey(String id, String secret) {
-  /** What every key starts with, so secret scanners (and people) recognise one. */
+  /** What every key starts with, so that people (and a grep of a leaked file) recognise one. */
   static final String PREFIX = "sk_live_";
   static final int ID_LENGTH = 12;
   static final int SECRET_LENGTH = 43;

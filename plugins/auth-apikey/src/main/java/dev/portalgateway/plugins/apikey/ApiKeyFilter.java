@@ -80,7 +80,7 @@ final class ApiKeyFilter implements Filter {
     }
     if (publicLeases.contains(request.route())) {
       audit.outcome("public");
-      return chain.proceed(request);
+      return chain.proceed(withoutKeys(request)); // a key sent anyway still stays with the gateway
     }
     Credential credential = find(request);
     if (credential == null) {
@@ -186,8 +186,8 @@ final class ApiKeyFilter implements Filter {
         && auth.substring(7).trim().startsWith(ApiKey.PREFIX)) {
       r = r.withoutHeader("Authorization");
     }
-    if (r.rawQuery() != null && r.rawQuery().contains(QUERY_PARAMETER)) {
-      r = r.withoutQueryParameter(QUERY_PARAMETER);
+    if (r.rawQuery() != null && r.queryParameter(QUERY_PARAMETER) != null) {
+      r = r.withoutQueryParameter(QUERY_PARAMETER); // names are compared decoded: api%5Fkey too
     }
     return r;
   }
@@ -198,7 +198,7 @@ final class ApiKeyFilter implements Filter {
 
   private Response invalid(Request request, String keyId, String reason) {
     if (throttle.recordFailure(request.clientAddress())) {
-      audit.failure(request, keyId, "throttle_started", 429);
+      audit.failure(request, keyId, "throttle_started", 401); // this one still gets 401; the next ones 429
     }
     return unauthorized(request, keyId, reason, Problem.of(401, "invalid-api-key", "Unauthorized",
         "The API key is not valid.", "Check that the whole key was copied; a key is shown once, when it is made."), true);

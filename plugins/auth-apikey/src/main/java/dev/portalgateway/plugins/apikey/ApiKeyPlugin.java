@@ -45,6 +45,8 @@ public final class ApiKeyPlugin implements GatewayPlugin {
         "Reloads of the keys file: applied, or refused (the previous keys stay in force).", "result");
     PluginMetrics.Counter bcryptRuns = metrics.counter("bcrypt_checks_total",
         "bcrypt computations; each distinct key needs one until its cache entry expires.");
+    KeyVerifier verifier = new KeyVerifier(settings.cacheSize(), settings.cacheTtl(), settings.negativeCacheTtl(),
+        bcryptRuns::inc);
     KeyRingSource keys;
     try {
       keys = new KeyRingSource(file, new KeyRingSource.Listener() {
@@ -52,6 +54,7 @@ public final class ApiKeyPlugin implements GatewayPlugin {
         public void reloaded(KeyRing ring, Map<String, String> changes) {
           reloads.inc("applied");
           keyCount.set(ring.size());
+          verifier.forget(changes.keySet()); // results for changed keys are stale; the rest stay
           Map<String, Object> fields = new LinkedHashMap<>();
           fields.put("keys_file", file.path().toString());
           fields.put("keys", ring.size());
@@ -71,12 +74,11 @@ public final class ApiKeyPlugin implements GatewayPlugin {
         }
       });
     } catch (KeysFileException e) {
+      verifier.close();
       throw new InvalidConfigException(config.path() + ".keys_file: " + e.getMessage(), e);
     }
     keyCount.set(keys.current().size());
     announce(context, file, keys.current());
-    KeyVerifier verifier = new KeyVerifier(settings.cacheSize(), settings.cacheTtl(), settings.negativeCacheTtl(),
-        bcryptRuns::inc);
     long every = settings.reloadInterval().toMillis();
     context.scheduler().scheduleWithFixedDelay(keys::poll, every, every, TimeUnit.MILLISECONDS);
     return new ApiKeyFilter(settings, keys, verifier,

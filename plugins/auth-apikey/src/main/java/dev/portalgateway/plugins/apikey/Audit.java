@@ -35,7 +35,7 @@ final class Audit {
     fields.put("key_id", keyId);
     fields.put("lease", request.route());
     fields.put("client_ip", request.clientAddress().getHostAddress());
-    fields.put("outcome", status == 429 ? "throttled" : "denied");
+    fields.put("outcome", reason.equals("throttle_started") ? "throttled" : "denied");
     fields.put("reason", reason);
     fields.put("status", status);
     fields.put("request_id", request.requestId());

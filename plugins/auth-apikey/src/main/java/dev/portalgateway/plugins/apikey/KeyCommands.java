@@ -45,6 +45,12 @@ final class KeyCommands {
         throws KeysFileException, UsageException;
   }
 
+  private static final Map<String, List<String>> OPTIONS = Map.of(
+      "add-key", List.of("--name", "--generate", "--leases", "--scopes", "--cidrs", "--expires", "--allow-query-key"),
+      "list-keys", List.of("--json"),
+      "revoke-key", List.of(),
+      "rotate-key", List.of("--overlap"));
+
   /** Thrown for bad usage; exit status 2. */
   private static final class UsageException extends Exception {
     UsageException(String message) {
@@ -74,7 +80,7 @@ final class KeyCommands {
         ApiKeySettings settings = ApiKeySettings.from(context.config());
         KeysFile file = new KeysFile(settings.keysPath(context.dataDirectory()));
         try {
-          return body.run(Options.parse(args), context, file, settings);
+          return body.run(Options.parse(args, OPTIONS.get(name)), context, file, settings);
         } catch (UsageException e) {
           context.err().println(name + ": " + e.getMessage());
           context.err().println("usage: " + name + " " + usage + " [--config FILE]");
@@ -89,7 +95,6 @@ final class KeyCommands {
 
   private static int addKey(Options o, CommandContext context, KeysFile file, ApiKeySettings settings)
       throws KeysFileException, UsageException {
-    o.allow("--name", "--generate", "--leases", "--scopes", "--cidrs", "--expires", "--allow-query-key");
     String name = o.required("--name");
     if (name.isBlank() || name.length() > 100 || name.chars().anyMatch(Character::isISOControl)) {
       throw new UsageException("--name must be 1 to 100 printable characters");
@@ -110,6 +115,9 @@ final class KeyCommands {
     }
     Instant now = context.clock().instant().truncatedTo(ChronoUnit.SECONDS);
     Instant expires = o.value("--expires") == null ? null : expiry(o.value("--expires"), now);
+    if (expires != null && !expires.isAfter(now)) {
+      throw new UsageException("--expires " + o.value("--expires") + " is not in the future");
+    }
     ApiKey key = ApiKey.generate(RANDOM);
     StoredKey stored = new StoredKey(key.id(), name, KeyVerifier.hash(key.secret(), settings.bcryptCost()), leases,
         scopes, cidrs, o.flag("--allow-query-key"), now, expires, false, null, null, null);
@@ -136,7 +144,6 @@ final class KeyCommands {
 
   private static int listKeys(Options o, CommandContext context, KeysFile file, ApiKeySettings settings)
       throws KeysFileException, UsageException {
-    o.allow("--json");
     List<StoredKey> keys = file.read();
     Instant now = context.clock().instant();
     PrintStream out = context.out();
@@ -162,15 +169,15 @@ final class KeyCommands {
 
   private static int revokeKey(Options o, CommandContext context, KeysFile file, ApiKeySettings settings)
       throws KeysFileException, UsageException {
-    o.allow();
     String id = o.positional("ID");
     Instant now = context.clock().instant().truncatedTo(ChronoUnit.SECONDS);
-    String[] outcome = {"missing"};
+    String[] outcome = {"missing", null};
     file.update(keys -> keys.stream().map(k -> {
       if (!k.id().equals(id)) {
         return k;
       }
       outcome[0] = k.disabled() ? "already" : "revoked";
+      outcome[1] = k.name();
       return k.disabled() ? k : k.revokedAt(now);
     }).toList());
     switch (outcome[0]) {
@@ -180,9 +187,9 @@ final class KeyCommands {
       }
       case "already" -> context.out().println("Key " + id + " was already revoked.");
       default -> {
-        Audit.keyChange(context, id, "revoked", null, "revoke-key");
-        context.out().println("Revoked key " + id + ". A running gateway refuses it within "
-            + settings.reloadInterval().toSeconds() + " s (reload_interval).");
+        Audit.keyChange(context, id, "revoked", outcome[1], "revoke-key");
+        context.out().println("Revoked key " + id + " (\"" + outcome[1] + "\"). A running gateway refuses it within "
+            + settings.reloadInterval().toMillis() + " ms (reload_interval).");
       }
     }
     return 0;
@@ -190,29 +197,29 @@ final class KeyCommands {
 
   private static int rotateKey(Options o, CommandContext context, KeysFile file, ApiKeySettings settings)
       throws KeysFileException, UsageException {
-    o.allow("--overlap");
     String id = o.positional("ID");
     Duration overlap = o.value("--overlap") == null ? settings.rotationOverlap() : duration(o.value("--overlap"));
     Instant now = context.clock().instant().truncatedTo(ChronoUnit.SECONDS);
     ApiKey key = ApiKey.withNewSecret(RANDOM, id);
     String hash = KeyVerifier.hash(key.secret(), settings.bcryptCost());
-    String[] problem = {"no key has the id " + id + " in " + file.path() + " (see list-keys)"};
+    String[] problem = {"no key has the id " + id + " in " + file.path() + " (see list-keys)", null};
     file.update(keys -> keys.stream().map(k -> {
       if (!k.id().equals(id)) {
         return k;
       }
-      if (k.disabled()) {
-        problem[0] = "key " + id + " is revoked; make a new one with add-key";
+      if (k.disabled() || k.expiredAt(now)) {
+        problem[0] = "key " + id + " is " + (k.disabled() ? "revoked" : "expired") + "; make a new one with add-key";
         return k;
       }
       problem[0] = null;
+      problem[1] = k.name();
       return k.rotatedTo(hash, now.plus(overlap));
     }).toList());
     if (problem[0] != null) {
       context.err().println("rotate-key: " + problem[0]);
       return 1;
     }
-    Audit.keyChange(context, id, "rotated", null, "rotate-key");
+    Audit.keyChange(context, id, "rotated", problem[1], "rotate-key");
     context.out().println("Rotated key " + id + ". The old secret works until " + now.plus(overlap) + ".");
     printKeyOnce(context.out(), key);
     return 0;
@@ -311,7 +318,7 @@ final class KeyCommands {
     private final List<String> positionals = new ArrayList<>();
     private static final Set<String> FLAGS = Set.of("--generate", "--allow-query-key", "--json");
 
-    static Options parse(List<String> args) throws UsageException {
+    static Options parse(List<String> args, List<String> known) throws UsageException {
       Options o = new Options();
       for (int i = 0; i < args.size(); i++) {
         String a = args.get(i);
@@ -321,6 +328,9 @@ final class KeyCommands {
         }
         int eq = a.indexOf('=');
         String name = eq < 0 ? a : a.substring(0, eq);
+        if (!known.contains(name)) {
+          throw new UsageException("unknown option " + name + (known.isEmpty() ? "" : "; options: " + String.join(" ", known)));
+        }
         String value;
         if (eq >= 0) {
           value = a.substring(eq + 1);
@@ -336,15 +346,6 @@ final class KeyCommands {
         }
       }
       return o;
-    }
-
-    void allow(String... names) throws UsageException {
-      List<String> known = Arrays.asList(names);
-      for (String n : values.keySet()) {
-        if (!known.contains(n)) {
-          throw new UsageException("unknown option " + n + (known.isEmpty() ? "" : "; options: " + String.join(" ", known)));
-        }
-      }
     }
 
     String value(String name) {

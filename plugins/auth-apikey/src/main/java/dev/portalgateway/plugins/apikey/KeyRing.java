@@ -98,6 +98,16 @@ final class KeyRing {
     return byId.size();
   }
 
+  private static String change(StoredKey before, StoredKey after) {
+    if (after.disabled() && !before.disabled()) {
+      return "revoked";
+    }
+    if (!after.hash().equals(before.hash()) && before.hash().equals(after.previousHash())) {
+      return "rotated";
+    }
+    return "changed";
+  }
+
   /** @return the ids that were added, removed or changed in {@code next}, with which of the three */
   Map<String, String> changesTo(KeyRing next) {
     Map<String, String> changes = new HashMap<>();
@@ -111,7 +121,7 @@ final class KeyRing {
       } else if (after == null) {
         changes.put(id, "removed");
       } else if (!Objects.equals(before.key(), after.key())) {
-        changes.put(id, after.key().disabled() && !before.key().disabled() ? "revoked" : "changed");
+        changes.put(id, change(before.key(), after.key()));
       }
     }
     return changes;

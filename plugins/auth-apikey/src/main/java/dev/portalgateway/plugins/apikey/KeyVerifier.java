@@ -144,11 +144,6 @@ final class KeyVerifier implements AutoCloseable {
     }
   }
 
-  /** @return how many results are cached */
-  long size() {
-    return cache.synchronous().estimatedSize();
-  }
-
   @Override
   public void close() {
     bcrypt.shutdownNow();
@@ -187,7 +182,7 @@ final class KeyVerifier implements AutoCloseable {
     return MessageDigest.isEqual(computed.getBytes(StandardCharsets.US_ASCII), normalized.getBytes(StandardCharsets.US_ASCII));
   }
 
-  /** Hashes a bcrypt cost-12 secret for storage. */
+  /** @return the bcrypt hash of {@code secret} at {@code cost}, for the keys file */
   static String hash(String secret, int cost) {
     return BCrypt.hashpw(secret, BCrypt.gensalt(cost));
   }

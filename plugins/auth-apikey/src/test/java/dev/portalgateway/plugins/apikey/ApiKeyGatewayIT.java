@@ -199,11 +199,23 @@ class ApiKeyGatewayIT {
   }
 
   @Test
-  void publicLeasesNeedNoKey() throws Exception {
-    start("    public_leases: [status]\n");
+  void publicLeasesNeedNoKeyAndStillNeverSeeOne() throws Exception {
+    TestKeys.Issued k = TestKeys.issue("claude", "mcp").with(TestKeys::withQueryKeyAllowed);
+    start("    public_leases: [status]\n", k);
     assertThat(get("/peer/status/health").statusCode()).isEqualTo(200);
     assertThat(seen.get()).contains("path=/health");
+    assertThat(get("/peer/status/health?api_key=" + k.text(), "X-API-Key", k.text(), "Authorization", bearer(k))
+        .statusCode()).isEqualTo(200);
+    assertThat(seen.get()).doesNotContain(k.key().secret()).doesNotContain("h.x-api-key", "h.authorization");
     assertThat(get("/peer/mcp/").statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void aPercentEncodedQueryKeyNameIsStrippedToo() throws Exception {
+    TestKeys.Issued k = TestKeys.issue("webhook", "mcp").with(TestKeys::withQueryKeyAllowed);
+    start("", k);
+    assertThat(get("/peer/mcp/hook?api%5Fkey=" + k.text() + "&keep=1").statusCode()).isEqualTo(200);
+    assertThat(seen.get()).contains("query=keep=1").doesNotContain(k.key().secret());
   }
 
   @Test

@@ -150,10 +150,14 @@ class KeysFileTest {
     TestKeys.Issued a = TestKeys.issue("a", "*");
     TestKeys.Issued b = TestKeys.issue("b", "*");
     TestKeys.Issued c = TestKeys.issue("c", "*");
-    KeyRing before = KeyRing.of(List.of(a.stored(), b.stored()));
-    KeyRing after = KeyRing.of(List.of(a.stored().revokedAt(Instant.now()), c.stored()));
+    TestKeys.Issued d = TestKeys.issue("d", "*");
+    TestKeys.Issued e = TestKeys.issue("e", "*");
+    KeyRing before = KeyRing.of(List.of(a.stored(), b.stored(), d.stored(), e.stored()));
+    KeyRing after = KeyRing.of(List.of(a.stored().revokedAt(Instant.now()), c.stored(),
+        d.stored().rotatedTo(c.stored().hash(), Instant.now()), TestKeys.withLeases(e.stored(), "mcp")));
     assertThat(before.changesTo(after)).containsOnly(
         java.util.Map.entry(a.key().id(), "revoked"), java.util.Map.entry(b.key().id(), "removed"),
-        java.util.Map.entry(c.key().id(), "added"));
+        java.util.Map.entry(c.key().id(), "added"), java.util.Map.entry(d.key().id(), "rotated"),
+        java.util.Map.entry(e.key().id(), "changed"));
   }
 }
