@@ -138,6 +138,9 @@ metric() {
   echo "java: $("$JAVA" -version 2>&1 | head -1)"
   echo "warmup: ${WARMUP}s, measure: ${DURATION}s, rounds: $ROUNDS, connections: $CONNECTIONS"
   echo "http_provider: $PROVIDER, access log: $ACCESS_LOG, relay: off"
+  # Anything already busy on the machine will compete with the runs: say how much there is.
+  b0=$(busy_ticks); sleep 3; b1=$(busy_ticks)
+  echo "machine busy before the runs: $(seconds "$b0" "$b1") CPU-seconds in 3 s (of $(( 3 * $(nproc) )))"
 } | tee "$OUT/machine.txt"
 
 printf '%s\n' "round	config	connections	rps	p50_ms	p90_ms	p99_ms	max_ms	errors	non2xx	warmup_errors	connects	stuck	requests	gateway_cpu_s	backend_cpu_s	loadgen_cpu_s	others_cpu_s	notes" \
@@ -366,7 +369,7 @@ done
 # The tables: requests/s of every round, the median per configuration, and on/off of the
 # medians; then latency and CPU per request (gateway CPU over the measured window divided by the
 # 2xx responses in it), medians over rounds.
-awk -F'\t' -v rounds="$ROUNDS" '
+awk -F'\t' -v rounds="$ROUNDS" -v limit="$(awk -v d="$DURATION" 'BEGIN {print 0.15 * d}')" '
   function median(list,    a, n, i, j, t) {
     n = split(list, a, " ")
     for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -380,6 +383,7 @@ awk -F'\t' -v rounds="$ROUNDS" '
     all[k] = all[k] " " $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $7
     if ($14 > 0 && $15 != "") cpu[k] = cpu[k] " " ($15 * 1e6 / $14)
     if ($18 != "") others[k] = others[k] " " $18
+    if ($18 + 0 > limit + 0) competed = competed sprintf("%sround %s %s c%s (%.1f s)", competed == "" ? "" : ", ", $1, $2, $3, $18)
     if ($19 != "") notes[++nn] = "round " $1 ", " $2 ", " $3 " connections: " $19
   }
   END {
@@ -405,6 +409,10 @@ awk -F'\t' -v rounds="$ROUNDS" '
     print "(medians over " rounds " rounds)"
     print ""
     for (c = 1; c <= nc; c++) print "- " verdict[c]
+    if (competed != "")
+      print "- WARNING: other work took more than " limit " CPU-seconds (0.15 per measured second; the kernel'"'"'s own loopback work is about 0.06) in these measured windows, so they competed with the benchmark: " competed
+    else
+      print "- nothing else took more than " limit " CPU-seconds (0.15 per measured second) in any measured window"
     for (i = 1; i <= nn; i++) print "- " notes[i]
   }' "$OUT/results.tsv" > "$OUT/summary.md"
 

@@ -155,7 +155,7 @@ final class ApiKeyFilter implements Filter {
               + ", which the API key '" + key.id() + "' does not have.", "Ask for a key with those scopes."));
     }
     audit.outcome("allowed");
-    return chain.proceed(withoutKeys(request).withAttribute(StandardAttributes.PRINCIPAL, entry.principal()));
+    return chain.proceed(withoutKeys(request, entry.principal()));
   }
 
   /** @return the key the request carries, looked for in the order Bearer, X-API-Key, api_key */
@@ -180,16 +180,42 @@ final class ApiKeyFilter implements Filter {
 
   /** Removes every place a key may be, so that none reaches the service behind the gateway. */
   static Request withoutKeys(Request request) {
-    Request r = request.withoutHeader(HEADER_NAME);
-    String auth = r.headers().first("Authorization");
-    if (auth != null && auth.length() > 7 && auth.regionMatches(true, 0, "Bearer ", 0, 7)
-        && auth.substring(7).trim().startsWith(ApiKey.PREFIX)) {
-      r = r.withoutHeader("Authorization");
+    return withoutKeys(request, null);
+  }
+
+  /**
+   * Removes every key and sets the principal, in one copy of the request: this runs on every
+   * authenticated request.
+   */
+  private static Request withoutKeys(Request request, dev.portalgateway.api.Principal principal) {
+    Headers headers = request.headers();
+    boolean keyHeader = headers.contains(HEADER_NAME);
+    String auth = headers.first("Authorization");
+    boolean bearerKey = auth != null && auth.length() > 7 && auth.regionMatches(true, 0, "Bearer ", 0, 7)
+        && auth.substring(7).trim().startsWith(ApiKey.PREFIX);
+    boolean queryKey = request.rawQuery() != null && request.queryParameter(QUERY_PARAMETER) != null;
+    if (!keyHeader && !bearerKey && !queryKey && principal == null) {
+      return request;
     }
-    if (r.rawQuery() != null && r.queryParameter(QUERY_PARAMETER) != null) {
-      r = r.withoutQueryParameter(QUERY_PARAMETER); // names are compared decoded: api%5Fkey too
+    Request.Builder b = request.toBuilder();
+    if (keyHeader || bearerKey) {
+      Headers.Builder h = headers.toBuilder();
+      if (keyHeader) {
+        h.remove(HEADER_NAME);
+      }
+      if (bearerKey) {
+        h.remove("Authorization");
+      }
+      b.headers(h.build());
     }
-    return r;
+    if (queryKey) {
+      // Names are compared decoded, so api%5Fkey goes too.
+      b.rawQuery(request.withoutQueryParameter(QUERY_PARAMETER).rawQuery());
+    }
+    if (principal != null) {
+      b.attribute(StandardAttributes.PRINCIPAL, principal);
+    }
+    return b.build();
   }
 
   private boolean clientAllowed(InetAddress client) {

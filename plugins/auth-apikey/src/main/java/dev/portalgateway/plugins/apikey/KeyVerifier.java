@@ -51,6 +51,8 @@ final class KeyVerifier implements AutoCloseable {
     }
   }
 
+  private static final MessageDigest SHA256 = newSha256();
+
   private final AsyncCache<ByteBuffer, Verdict> cache;
   private final ThreadPoolExecutor bcrypt;
   private final Runnable onBcrypt;
@@ -188,8 +190,18 @@ final class KeyVerifier implements AutoCloseable {
   }
 
   private static ByteBuffer digest(ApiKey key) {
+    MessageDigest sha256;
     try {
-      return ByteBuffer.wrap(MessageDigest.getInstance("SHA-256").digest(key.text().getBytes(StandardCharsets.US_ASCII)));
+      sha256 = (MessageDigest) SHA256.clone(); // cheaper than a provider lookup on every request
+    } catch (CloneNotSupportedException e) {
+      sha256 = newSha256();
+    }
+    return ByteBuffer.wrap(sha256.digest(key.text().getBytes(StandardCharsets.US_ASCII)));
+  }
+
+  private static MessageDigest newSha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JDK has SHA-256", e);
     }
