@@ -1,0 +1,78 @@
+package dev.portalgateway.plugins.ratelimit;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+
+/**
+ * Remembers that a server just failed, so that calls during a short cool-down fail at once instead
+ * of each waiting for its own timeout: with a dead Redis, a request then costs microseconds, not
+ * the timeout. After the cool-down one call (the probe) goes through; its success closes the
+ * breaker, its failure starts another cool-down. Calls made while the probe runs still fail fast.
+ *
+ * <p>Thread-safe and lock-free: it sits on the path of every request.
+ */
+final class CircuitBreaker {
+  private final long cooldownNanos;
+  private final LongSupplier nanoTime;
+  /** When calls may try again, in {@link #nanoTime} terms; meaningful only while {@link #open}. */
+  private volatile long retryAt;
+  private volatile boolean open;
+  private volatile String lastFailure = "";
+  private final AtomicBoolean probing = new AtomicBoolean();
+
+  CircuitBreaker(Duration cooldown) {
+    this(cooldown, System::nanoTime);
+  }
+
+  /** @param nanoTime the time source; tests pass their own */
+  CircuitBreaker(Duration cooldown, LongSupplier nanoTime) {
+    this.cooldownNanos = cooldown.toNanos();
+    this.nanoTime = nanoTime;
+  }
+
+  /**
+   * @return whether a call may go to the server now: always while closed; after the cool-down, for
+   *     exactly one caller at a time (the probe), who must then report {@link #succeeded},
+   *     {@link #failed} or {@link #abandoned}
+   */
+  boolean tryPass() {
+    if (!open) {
+      return true;
+    }
+    // nanoTime values are compared by difference: they may be negative or wrap.
+    return nanoTime.getAsLong() - retryAt >= 0 && probing.compareAndSet(false, true);
+  }
+
+  /** The server answered: close the breaker. */
+  void succeeded() {
+    open = false;
+    probing.set(false);
+  }
+
+  /** The server failed: calls fail fast for the cool-down. */
+  void failed(String why) {
+    lastFailure = why == null ? "" : why;
+    retryAt = nanoTime.getAsLong() + cooldownNanos;
+    open = true;
+    probing.set(false);
+  }
+
+  /**
+   * The call ended without telling anything about the server (interrupted): let another probe go.
+   * Called by a call that was not the probe, it may let a second probe run alongside; harmless.
+   */
+  void abandoned() {
+    probing.set(false);
+  }
+
+  /** @return whether calls are failing fast */
+  boolean isOpen() {
+    return open;
+  }
+
+  /** @return what the last failure was, for the messages of calls refused while open */
+  String lastFailure() {
+    return lastFailure;
+  }
+}

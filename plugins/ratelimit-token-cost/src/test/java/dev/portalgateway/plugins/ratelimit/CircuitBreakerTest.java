@@ -1,0 +1,60 @@
+package dev.portalgateway.plugins.ratelimit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class CircuitBreakerTest {
+  private final AtomicLong nanos = new AtomicLong(Long.MAX_VALUE - 500_000_000L); // nanoTime may wrap
+  private final CircuitBreaker breaker = new CircuitBreaker(Duration.ofSeconds(1), nanos::get);
+
+  @Test
+  void closedLetsEveryCallThrough() {
+    for (int i = 0; i < 3; i++) {
+      assertThat(breaker.tryPass()).isTrue();
+    }
+    assertThat(breaker.isOpen()).isFalse();
+  }
+
+  @Test
+  void aFailureRefusesCallsForTheCooldownThenLetsOneProbeThrough() {
+    breaker.failed("ConnectException: Connection refused");
+    assertThat(breaker.isOpen()).isTrue();
+    assertThat(breaker.lastFailure()).contains("refused");
+    assertThat(breaker.tryPass()).isFalse();
+    nanos.addAndGet(Duration.ofMillis(999).toNanos());
+    assertThat(breaker.tryPass()).isFalse();
+
+    nanos.addAndGet(Duration.ofMillis(1).toNanos());
+    assertThat(breaker.tryPass()).as("the probe").isTrue();
+    assertThat(breaker.tryPass()).as("only one probe at a time").isFalse();
+
+    breaker.succeeded();
+    assertThat(breaker.isOpen()).isFalse();
+    assertThat(breaker.tryPass()).isTrue();
+    assertThat(breaker.tryPass()).isTrue();
+  }
+
+  @Test
+  void aFailedProbeStartsAnotherCooldown() {
+    breaker.failed("timeout");
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    assertThat(breaker.tryPass()).isTrue();
+    breaker.failed("timeout again");
+    assertThat(breaker.tryPass()).isFalse();
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    assertThat(breaker.tryPass()).isTrue();
+  }
+
+  @Test
+  void anAbandonedProbeLetsAnotherOneGo() {
+    breaker.failed("timeout");
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    assertThat(breaker.tryPass()).isTrue();
+    breaker.abandoned();
+    assertThat(breaker.isOpen()).isTrue();
+    assertThat(breaker.tryPass()).isTrue();
+  }
+}
