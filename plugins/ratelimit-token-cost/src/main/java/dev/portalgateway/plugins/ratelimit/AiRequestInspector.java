@@ -40,6 +40,8 @@ import java.nio.charset.StandardCharsets;
  * {@code include_usage} (upstreams disagree on which of two counts).
  */
 final class AiRequestInspector {
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final byte[] NULL = "null".getBytes(StandardCharsets.US_ASCII);
 
   /** Which API a request body speaks. */
   enum Api {
@@ -87,9 +89,6 @@ final class AiRequestInspector {
 
   private AiRequestInspector() {}
 
-  private static final JsonFactory JSON = new JsonFactory();
-  private static final byte[] NULL = "null".getBytes(StandardCharsets.US_ASCII);
-
   /**
    * Reads a request body. Never throws: a body it cannot read is {@link Api#UNKNOWN}, and its
    * bytes are forwarded as they are.
@@ -119,7 +118,7 @@ final class AiRequestInspector {
     boolean prompted;
     boolean anthropicOnly;
     int streamOptionsSeen;
-    /** {@code stream_options} is an object (or null, or something else entirely). */
+    /** The first token of {@code stream_options}: an object, null, or something the upstream will refuse. */
     JsonToken streamOptions;
     long streamOptionsNullAt = -1;
     long streamOptionsEndAt = -1;

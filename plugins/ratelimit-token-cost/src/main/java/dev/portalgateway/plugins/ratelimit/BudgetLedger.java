@@ -27,6 +27,17 @@ final class BudgetLedger {
     boolean allowed() {
       return refused == null;
     }
+
+    /** @return the largest reservation of this unit ({@code tokens} or {@code cost}), 0 when none */
+    long reserved(String unit) {
+      long max = 0;
+      for (Reservation r : reservations) {
+        if (r.window().unit().equals(unit)) {
+          max = Math.max(max, r.reserved());
+        }
+      }
+      return max;
+    }
   }
 
   private final List<Window> perPrincipal;

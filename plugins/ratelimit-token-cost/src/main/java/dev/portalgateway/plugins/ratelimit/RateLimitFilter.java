@@ -118,9 +118,10 @@ final class RateLimitFilter implements Filter {
     if (admission != null) {
       BudgetLedger.Admission settled = admission;
       String contentType = response.headers().first("Content-Type");
+      UsageMeter.Drain drain = new UsageMeter.Drain(settings.abandonedStreamTimeout(), UsageMeter.DRAIN_MAX_BYTES);
       response = response.withBody(response.body().map(in -> UsageMeter.wrap(in, contentType,
-          inspection.usageInjected(), inspection.model(), settings.abandonedStreamTimeout(),
-          usage -> settle(counters, settled, lease, usage))));
+          inspection.usageInjected(), inspection.model(), drain,
+          (usage, complete) -> settle(counters, settled, lease, usage, complete))));
     }
     return decision == null || decision.tightest() == null ? response : withRateHeaders(response, decision.tightest());
   }
@@ -144,24 +145,26 @@ final class RateLimitFilter implements Filter {
     return AiRequestInspector.inspect(body, request.upstreamPath(), settings.injectStreamUsage());
   }
 
-  private void settle(LimitStore counters, BudgetLedger.Admission admission, String lease, Usage usage) {
-    long input;
-    long output;
-    String model;
-    if (usage == null) {
-      input = 0;
-      output = settings.noUsageChargeTokens();
-      model = null;
-    } else {
-      input = usage.inputTokens();
-      output = usage.outputTokens();
-      model = usage.model();
-    }
+  /**
+   * Settles a request's reservations to what its response reported. A body that did not reach
+   * its end (the client left and the drain gave up, or the upstream broke) is charged at least its
+   * reservation, since what it reported may be partial.
+   */
+  private void settle(LimitStore counters, BudgetLedger.Admission admission, String lease, Usage usage,
+      boolean complete) {
+    long input = usage == null ? 0 : usage.inputTokens();
+    long output = usage == null ? (complete ? settings.noUsageChargeTokens() : 0) : usage.outputTokens();
+    String model = usage == null ? null : usage.model();
     Pricing.Price price = pricing.of(model);
+    long tokens = input + output;
     long micros = price.micros(input, output);
-    telemetry.usage(lease, price.name(), input, output, micros, usage == null);
+    if (!complete) {
+      tokens = Math.max(tokens, admission.reserved("tokens"));
+      micros = Math.max(micros, admission.reserved("cost"));
+    }
+    telemetry.usage(lease, price.name(), input, output, micros, usage == null && complete);
     try {
-      ledger.settle(counters, admission, input + output, micros);
+      ledger.settle(counters, admission, tokens, micros);
     } catch (StoreUnavailableException e) {
       telemetry.storeFailure("settle", e);
     }

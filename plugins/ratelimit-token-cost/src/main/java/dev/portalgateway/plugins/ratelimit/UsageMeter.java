@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -81,7 +82,7 @@ final class UsageMeter extends InputStream {
   private final ResponseScanner scanner;
   private final String requestModel;
   private final Drain drain;
-  private final Consumer<Usage> onEnd;
+  private final BiConsumer<Usage, Boolean> onEnd;
   private final ReentrantLock lock = new ReentrantLock();
   /** Bytes ready for the reader, while the scanner transforms. */
   private final ByteQueue pending = new ByteQueue();
@@ -97,7 +98,7 @@ final class UsageMeter extends InputStream {
   private volatile boolean closed;
 
   private UsageMeter(InputStream upstream, Mode mode, ResponseScanner scanner, String requestModel, Drain drain,
-      Consumer<Usage> onEnd) {
+      BiConsumer<Usage, Boolean> onEnd) {
     this.upstream = Objects.requireNonNull(upstream, "upstream");
     this.mode = mode;
     this.scanner = scanner;
@@ -130,6 +131,20 @@ final class UsageMeter extends InputStream {
    */
   static UsageMeter wrap(InputStream upstream, String contentType, boolean usageInjected, String requestModel,
       Drain drain, Consumer<Usage> onEnd) {
+    Objects.requireNonNull(onEnd, "onEnd");
+    return wrap(upstream, contentType, usageInjected, requestModel, drain, (usage, complete) -> onEnd.accept(usage));
+  }
+
+  /**
+   * Meters a response body, telling the callback also whether the body was read to its end: a
+   * body cut short (the client left and the drain gave up, or the upstream broke) may report
+   * partial usage, which a budget should not take at face value.
+   *
+   * @param onEnd called once with the usage (or {@code null}) and whether the body ended cleanly
+   * @see #wrap(InputStream, String, boolean, String, Drain, Consumer)
+   */
+  static UsageMeter wrap(InputStream upstream, String contentType, boolean usageInjected, String requestModel,
+      Drain drain, BiConsumer<Usage, Boolean> onEnd) {
     Mode mode = modeOf(contentType);
     ResponseScanner scanner = switch (mode) {
       case EVENT_STREAM -> new EventStreamScanner(usageInjected, MAX_EVENT_BYTES);
@@ -346,7 +361,7 @@ final class UsageMeter extends InputStream {
       return;
     }
     try {
-      onEnd.accept(usage);
+      onEnd.accept(usage, eof);
     } catch (RuntimeException e) {
       // The client's stream is not the place to fail a budget update.
       LOG.log(Level.WARNING, "recording the token usage of a response failed", e);

@@ -25,6 +25,11 @@ public final class FakeLlm implements AutoCloseable {
   public final AtomicReference<String> lastBody = new AtomicReference<>();
   /** When set, a stream waits after its first event until this opens. */
   public volatile CountDownLatch holdAfterFirstEvent;
+  /**
+   * When set, an OpenAI stream sends a few more content events after the first and then waits
+   * until this opens before it sends its usage: a service that goes quiet mid-stream.
+   */
+  public volatile CountDownLatch stallBeforeUsage;
 
   public FakeLlm() throws IOException {
     backend = new TestBackend()
@@ -59,6 +64,21 @@ public final class FakeLlm implements AutoCloseable {
     event(out, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"" + model
         + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"one\"}}]}\n\n");
     hold();
+    CountDownLatch stall = stallBeforeUsage;
+    if (stall != null) {
+      try {
+        for (int i = 0; i < 20; i++) { // enough writes for the gateway to notice a client that left
+          event(out, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"" + model
+              + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"more\"}}]}\n\n");
+          Thread.sleep(20);
+        }
+        stall.await(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (IOException e) {
+        return; // the gateway closed the connection: the stall is over
+      }
+    }
     event(out, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"" + model
         + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"two\"},\"finish_reason\":\"stop\"}]}\n\n");
     if (usage) {

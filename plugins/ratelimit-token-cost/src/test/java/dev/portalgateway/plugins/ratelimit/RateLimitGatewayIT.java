@@ -227,6 +227,33 @@ class RateLimitGatewayIT {
   }
 
   @Test
+  void anAbandonedStreamWhoseUsageNeverComesIsChargedItsReservation() throws Exception {
+    // About 75 tokens are reserved per request (max_tokens 50 plus the body); the budget holds one.
+    start("    budgets:\n      per_lease: { tokens_per_minute: 120 }\n    abandoned_stream_timeout: 300ms\n");
+    llm.holdAfterFirstEvent = new CountDownLatch(1);
+    llm.stallBeforeUsage = new CountDownLatch(1);
+    try {
+      HttpResponse<InputStream> r = gateway.client().send(HttpRequest.newBuilder(gateway.uri("/peer/llm/v1/chat/completions"))
+          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(chat("gpt-4o", true, "")))
+          .build(), HttpResponse.BodyHandlers.ofInputStream());
+      try (InputStream in = r.body()) {
+        assertThat(new String(in.readNBytes(20), StandardCharsets.UTF_8)).startsWith("data: ");
+      }
+      // The client has left; the service sends a little more, then goes quiet before its usage:
+      // the drain gives up after 300 ms and settles what it has.
+      llm.holdAfterFirstEvent.countDown();
+      awaitMetrics(m -> m.contains(METRIC + "tokens_total{lease=\"llm\",model=\"other\",direction=\"output\",} 0.0"),
+          "the abandoned stream settled");
+      HttpResponse<String> next = post("/peer/llm/v1/chat/completions", chat("gpt-4o", false, ""));
+      assertThat(next.statusCode()).as("the reservation stayed charged").isEqualTo(429);
+      assertThat(next.body()).contains("budget-exhausted");
+    } finally {
+      llm.holdAfterFirstEvent.countDown();
+      llm.stallBeforeUsage.countDown();
+    }
+  }
+
+  @Test
   void aDeadRedisFailsOpenOrClosedAsConfigured() throws Exception {
     int deadPort;
     try (ServerSocket s = new ServerSocket(0)) {
