@@ -35,7 +35,7 @@ class CommandLineTest {
         + "plugins:\n  auth-apikye: {}\n");
     GatewayProcess.Result r = GatewayProcess.run(dir, "--config", c.toString());
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.stderr()).contains("auth-apikye", "plugins available: auth-apikey, example-header");
+    assertThat(r.stderr()).contains("auth-apikye", "plugins available: auth-apikey, cache-mcp, example-header, ratelimit-token-cost");
   }
 
   @Test

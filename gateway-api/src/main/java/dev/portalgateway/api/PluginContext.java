@@ -68,4 +68,47 @@ public interface PluginContext {
    * @return the plugin's data directory
    */
   Path dataDirectory();
+
+  /**
+   * Adds an endpoint to the gateway's admin listener, at {@code /plugins/<plugin name>/<name>}:
+   * {@code context.adminEndpoint("purge", endpoint)} in plugin {@code cache-mcp} serves
+   * {@code /plugins/cache-mcp/purge}. Call it from {@link GatewayPlugin#create}: the endpoint is
+   * served while the filter of this configuration generation is current. After a reload the
+   * endpoints the new generation's {@code create} added are served instead, and once the plugin
+   * is disabled its paths answer {@code 404}. A call in flight keeps its generation open, as a
+   * proxied request does, so the filter is not closed under it.
+   *
+   * <p>The admin listener has no authentication of its own: it is protected by where it listens
+   * ({@code server.admin_listen}, loopback by default), and anyone who can reach it can call the
+   * endpoint. So an endpoint must never expose a secret (a key, a token, a cached response body
+   * with personal data), and should change state only for {@code POST}: answer other methods
+   * {@code 405} yourself, since the gateway calls the endpoint for every method. (It does refuse,
+   * with {@code 403}, calls that a web page made the operator's browser send.)
+   *
+   * <pre>{@code
+   * context.adminEndpoint("purge", request -> {
+   *   if (!request.method().equals("POST")) {
+   *     return Response.text(405, "text/plain", "use POST\n").withHeader("Allow", "POST");
+   *   }
+   *   String lease = request.queryParameter("lease");
+   *   int purged = lease == null ? cache.purgeAll() : cache.purge(lease);
+   *   return Response.text(200, "application/json", "{\"purged\":" + purged + "}");
+   * });
+   * }</pre>
+   *
+   * <p>The default implementation throws {@link UnsupportedOperationException}, so that a test's
+   * own {@code PluginContext} need not implement it; so does the context of a
+   * {@link PluginCommand}, since no server runs then.
+   *
+   * @param name the endpoint's name: lower-case letters, digits and dashes, starting with a letter
+   *     or digit
+   * @param endpoint what answers the calls; see {@link AdminEndpoint} for what its request holds
+   * @throws IllegalArgumentException when the name is not valid, or this plugin already added an
+   *     endpoint of that name in this generation
+   * @throws IllegalStateException when called after {@code create} returned
+   * @throws UnsupportedOperationException when this context serves no admin endpoints
+   */
+  default void adminEndpoint(String name, AdminEndpoint endpoint) {
+    throw new UnsupportedOperationException("this plugin context serves no admin endpoints");
+  }
 }

@@ -9,6 +9,11 @@
  * filters of all enabled plugins in {@linkplain dev.portalgateway.api.Phase phase} order in front
  * of the {@link dev.portalgateway.api.Connector} that reaches the upstream.
  *
+ * <p>A plugin can also add commands to the gateway's command line ({@link
+ * dev.portalgateway.api.PluginCommand}) and endpoints to its admin listener ({@link
+ * dev.portalgateway.api.AdminEndpoint}, added with {@link
+ * dev.portalgateway.api.PluginContext#adminEndpoint}).
+ *
  * <p>This package depends on the JDK alone, so a plugin can bring any library version it likes:
  * each plugin jar gets its own class loader that sees only the JDK and this package.
  *

@@ -1,8 +1,10 @@
 package dev.portalgateway.host.plugin;
 
+import dev.portalgateway.api.AdminEndpoint;
 import dev.portalgateway.api.Filter;
 import dev.portalgateway.api.Phase;
 import dev.portalgateway.host.ops.JsonLog;
+import java.util.Map;
 
 /**
  * One enabled plugin's filter in one configuration generation.
@@ -12,9 +14,10 @@ import dev.portalgateway.host.ops.JsonLog;
  * @param filter the filter
  * @param loader the plugin's class loader, the context class loader around calls into it
  * @param context what the plugin was lent; closed with the filter
+ * @param adminEndpoints the endpoints the plugin added to the admin listener in {@code create}, by name
  */
-public record ActiveFilter(String name, Phase phase, Filter filter, ClassLoader loader, AutoCloseable context)
-    implements AutoCloseable {
+public record ActiveFilter(String name, Phase phase, Filter filter, ClassLoader loader, AutoCloseable context,
+    Map<String, AdminEndpoint> adminEndpoints) implements AutoCloseable {
 
   /** Closes the filter (under its own class loader) and then its context. */
   @Override

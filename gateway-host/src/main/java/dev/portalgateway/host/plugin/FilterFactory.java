@@ -69,7 +69,8 @@ public final class FilterFactory {
       if (filter == null) {
         throw new ConfigException("plugin '" + plugin.name() + "' (" + plugin.jar().getFileName() + ") created no filter");
       }
-      return new ActiveFilter(plugin.name(), plugin.phase(), filter, plugin.loader(), context);
+      return new ActiveFilter(plugin.name(), plugin.phase(), filter, plugin.loader(), context,
+          context.sealAdminEndpoints());
     } catch (InvalidConfigException e) {
       context.close();
       String msg = e.getMessage() == null ? "invalid configuration" : e.getMessage();

@@ -1,5 +1,6 @@
 package dev.portalgateway.host.plugin;
 
+import dev.portalgateway.api.AdminEndpoint;
 import dev.portalgateway.api.Connector;
 import dev.portalgateway.api.PluginContext;
 import dev.portalgateway.api.PluginMetrics;
@@ -9,13 +10,20 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 
 /** What one plugin gets for one configuration generation. */
 final class HostPluginContext implements PluginContext, AutoCloseable {
+  private static final Pattern ADMIN_ENDPOINT_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
+
   private final LoadedPlugin plugin;
   private final PluginMetrics metrics;
   private final Clock clock;
@@ -23,6 +31,9 @@ final class HostPluginContext implements PluginContext, AutoCloseable {
   private final System.Logger logger;
   private final Connector routes;
   private volatile ScheduledExecutorService scheduler;
+  /** By name; sorted, so that a 404 lists them in a stable order. */
+  private final Map<String, AdminEndpoint> adminEndpoints = new TreeMap<>();
+  private boolean adminEndpointsSealed;
 
   HostPluginContext(LoadedPlugin plugin, PluginMetrics metrics, Clock clock, Path gatewayDataDir, Connector routes) {
     this.routes = routes;
@@ -90,7 +101,36 @@ final class HostPluginContext implements PluginContext, AutoCloseable {
   }
 
   @Override
+  public synchronized void adminEndpoint(String name, AdminEndpoint endpoint) {
+    Objects.requireNonNull(endpoint, "endpoint");
+    if (name == null || !ADMIN_ENDPOINT_NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("plugin '" + plugin.name() + "' adds an admin endpoint named '" + name
+          + "'; endpoint names use lower-case letters, digits and dashes");
+    }
+    if (adminEndpointsSealed) {
+      // The generation's endpoints are fixed once it is built, so every call sees one set.
+      throw new IllegalStateException("plugin '" + plugin.name() + "' adds the admin endpoint '" + name
+          + "' after create returned; add admin endpoints in create");
+    }
+    if (adminEndpoints.putIfAbsent(name, endpoint) != null) {
+      throw new IllegalArgumentException("plugin '" + plugin.name() + "' adds the admin endpoint '" + name
+          + "' twice; each name can be added once per configuration generation");
+    }
+  }
+
+  /**
+   * Ends the plugin's chance to add admin endpoints: called when {@code create} has returned.
+   *
+   * @return the endpoints it added, by name, in name order
+   */
+  synchronized Map<String, AdminEndpoint> sealAdminEndpoints() {
+    adminEndpointsSealed = true;
+    return Collections.unmodifiableMap(new TreeMap<>(adminEndpoints));
+  }
+
+  @Override
   public void close() {
+    sealAdminEndpoints();
     ScheduledExecutorService s = scheduler;
     if (s != null) {
       s.shutdownNow();

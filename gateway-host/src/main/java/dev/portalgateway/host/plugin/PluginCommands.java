@@ -1,6 +1,7 @@
 package dev.portalgateway.host.plugin;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.portalgateway.api.AdminEndpoint;
 import dev.portalgateway.api.CommandContext;
 import dev.portalgateway.api.Connector;
 import dev.portalgateway.api.InvalidConfigException;
@@ -160,6 +161,11 @@ public final class PluginCommands {
     @Override
     public Path dataDirectory() {
       return base.dataDirectory();
+    }
+
+    @Override
+    public void adminEndpoint(String name, AdminEndpoint endpoint) {
+      throw new UnsupportedOperationException("commands run without a server; adminEndpoint() is not available");
     }
   }
 }

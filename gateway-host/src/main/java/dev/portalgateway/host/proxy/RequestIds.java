@@ -3,14 +3,14 @@ package dev.portalgateway.host.proxy;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** Request ids: the client's {@code X-Request-Id} when it is sane, else a new random one. */
-final class RequestIds {
+public final class RequestIds {
   private static final char[] HEX = "0123456789abcdef".toCharArray();
   private static final int MAX_LENGTH = 128;
 
   private RequestIds() {}
 
   /** @return {@code incoming} when it is 1 to 128 visible ASCII characters, else a new id */
-  static String accept(String incoming) {
+  public static String accept(String incoming) {
     if (incoming != null && !incoming.isEmpty() && incoming.length() <= MAX_LENGTH) {
       boolean ok = true;
       for (int i = 0; i < incoming.length() && ok; i++) {

@@ -54,6 +54,14 @@ public final class GatewayRuntime {
     return filters.stream().map(ActiveFilter::name).toList();
   }
 
+  /**
+   * @return the enabled plugins' filters, in chain order, with the admin endpoints each added;
+   *     use them only while this generation is acquired
+   */
+  public List<ActiveFilter> filters() {
+    return filters;
+  }
+
   /** @return whether the caller may use this generation; pair with {@link #release()} */
   boolean tryAcquire() {
     while (true) {

@@ -11,26 +11,37 @@ import java.util.function.Supplier;
 
 /**
  * The admin listener: {@code /metrics} (Prometheus text format), {@code /healthz} (the process
- * is alive) and {@code /readyz} (send traffic: the gateway is serving and not draining).
- * It listens on loopback by default, because metrics name every route.
+ * is alive), {@code /readyz} (send traffic: the gateway is serving and not draining), and the
+ * endpoints plugins add under {@code /plugins/<plugin>/<name>}.
+ * It listens on loopback by default, because metrics name every route and plugin endpoints have
+ * no authentication of their own.
  */
 final class AdminHandler implements HttpHandler {
   private final CollectorRegistry registry;
   private final Supplier<String> notReadyReason;
   private final Runnable beforeScrape;
+  private final PluginAdminEndpoints pluginEndpoints;
 
   /**
    * @param notReadyReason why the gateway should not get traffic, or {@code null} when it should
    * @param beforeScrape brings gauges that are read, not pushed, up to date
+   * @param pluginEndpoints serves {@code /plugins/...} from the current configuration generation
    */
-  AdminHandler(CollectorRegistry registry, Supplier<String> notReadyReason, Runnable beforeScrape) {
+  AdminHandler(CollectorRegistry registry, Supplier<String> notReadyReason, Runnable beforeScrape,
+      PluginAdminEndpoints pluginEndpoints) {
     this.registry = registry;
     this.notReadyReason = notReadyReason;
     this.beforeScrape = beforeScrape;
+    this.pluginEndpoints = pluginEndpoints;
   }
 
   @Override
   public void handle(HttpExchange exchange) throws IOException {
+    String rawPath = exchange.getRequestURI().getRawPath();
+    if (rawPath != null && rawPath.startsWith(PluginAdminEndpoints.PREFIX)) {
+      pluginEndpoints.serve(exchange); // closes the exchange itself: a failed stream must not end cleanly
+      return;
+    }
     try (exchange) {
       String path = exchange.getRequestURI().getPath();
       switch (path) {

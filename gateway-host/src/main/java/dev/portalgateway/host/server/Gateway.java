@@ -119,7 +119,7 @@ public final class Gateway implements AutoCloseable {
           if (relay != null) {
             relay.updateMetrics();
           }
-        }));
+        }, new PluginAdminEndpoints(runtimes)));
     proxy.start();
     admin.start();
     if (loaded.paths().configFile() != null && !server.configReloadInterval().isZero()) {

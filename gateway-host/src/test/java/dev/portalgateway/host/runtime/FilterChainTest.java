@@ -66,7 +66,7 @@ class FilterChainTest {
   private FilterChain chain(Filter... filters) {
     List<ActiveFilter> active = new ArrayList<>();
     for (int i = 0; i < filters.length; i++) {
-      active.add(new ActiveFilter("f" + i, Phase.DELIVER, filters[i], pluginLoader, () -> {}));
+      active.add(new ActiveFilter("f" + i, Phase.DELIVER, filters[i], pluginLoader, () -> {}, Map.of()));
     }
     return new FilterChain(active, routes);
   }

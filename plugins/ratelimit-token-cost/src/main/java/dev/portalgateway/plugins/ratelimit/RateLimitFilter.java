@@ -7,14 +7,17 @@ import dev.portalgateway.api.Headers;
 import dev.portalgateway.api.Problem;
 import dev.portalgateway.api.Request;
 import dev.portalgateway.api.Response;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.time.Duration;
 import java.util.Locale;
 
 /**
  * Request-rate limits, then token and cost budgets, then the request; the response's usage
- * settles the budgets as it streams past. Every limited route answers with {@code RateLimit-*}
- * headers; refusals are 429 problem documents with {@code Retry-After}.
+ * settles the budgets as it streams past. Answers on a route with a request-rate limit carry
+ * {@code RateLimit-*} headers; refusals are 429 problem documents with {@code Retry-After}.
  */
 final class RateLimitFilter implements Filter {
   private final RequestLimiter limiter;
@@ -70,18 +73,27 @@ final class RateLimitFilter implements Filter {
       return decision == null || decision.tightest() == null ? response : withRateHeaders(response, decision.tightest());
     }
 
-    AiRequestInspector.Inspection inspection = inspect(request);
-    byte[] outgoing = inspection.rewrittenBody() != null ? inspection.rewrittenBody() : inspection.bufferedBody();
-    Request forwarded = outgoing == null ? request : request.withBody(Body.of(outgoing));
-    Pricing.Price price = pricing.of(inspection.model());
-    // Only an AI call reserves an estimate; anything else reserves a single token, enough to be
-    // refused once the budget is spent, and is settled to what its response reports.
-    boolean aiCall = inspection.api() == AiRequestInspector.Api.OPENAI_COMPLETIONS
+    String type = request.headers().first("Content-Type");
+    if (!"POST".equals(request.method()) || type == null || !type.toLowerCase(Locale.ROOT).contains("json")) {
+      // Budgets count AI calls: JSON POSTs. Anything else is not charged, and not refused by them.
+      Response response = chain.proceed(request);
+      return decision == null || decision.tightest() == null ? response : withRateHeaders(response, decision.tightest());
+    }
+    Inspected inspected = inspect(request);
+    AiRequestInspector.Inspection inspection = inspected.inspection();
+    Request forwarded = request.withBody(inspected.body());
+    boolean aiCall = inspected.tooLarge()
+        || inspection.api() == AiRequestInspector.Api.OPENAI_COMPLETIONS
         || inspection.api() == AiRequestInspector.Api.ANTHROPIC_MESSAGES
         || (inspection.api() == AiRequestInspector.Api.OTHER_JSON && inspection.model() != null);
-    long inputEstimate = aiCall ? Math.max(0, inspection.bodyLength()) / 4 : 0; // about 4 bytes of JSON a token
-    long outputEstimate = !aiCall ? 0
-        : inspection.maxTokens() != null ? inspection.maxTokens() : settings.defaultMaxTokens();
+    if (!aiCall) {
+      Response response = chain.proceed(forwarded);
+      return decision == null || decision.tightest() == null ? response : withRateHeaders(response, decision.tightest());
+    }
+    Pricing.Price price = pricing.of(inspection.model());
+    // About four bytes of JSON a prompt token; a body too long to read counts at its length so far.
+    long inputEstimate = Math.max(0, inspected.length()) / 4;
+    long outputEstimate = inspection.maxTokens() != null ? inspection.maxTokens() : settings.defaultMaxTokens();
     BudgetLedger.Admission admission;
     try {
       admission = ledger.reserve(counters, principal, lease, inputEstimate + outputEstimate,
@@ -91,7 +103,7 @@ final class RateLimitFilter implements Filter {
       if (refusal != null) {
         return refusal;
       }
-      admission = null;
+      admission = null; // failing open: the call goes on, metered but not counted against a budget
     }
     if (admission != null && !admission.allowed()) {
       BudgetLedger.Reservation r = admission.refused();
@@ -100,9 +112,9 @@ final class RateLimitFilter implements Filter {
       return Problem.of(429, "budget-exhausted", "Too Many Requests",
           "The " + (r.window().unit().equals("cost") ? "cost" : "token") + " budget per " + r.window().name()
               + (r.key().startsWith("budget:lease:") ? " of '" + lease + "'" : " of this caller")
-              + " is used up (" + amount(r.window().unit(), result.used()) + " of " + amount(r.window().unit(), result.limit())
-              + ").",
-          "The budget starts again when the window ends; see Retry-After.")
+              + " has no room for this request (" + amount(r.window().unit(), result.used()) + " of "
+              + amount(r.window().unit(), result.limit()) + " used).",
+          "The budget starts again when the window ends; see Retry-After. A smaller max_tokens may fit sooner.")
           .toResponse(Headers.of("Retry-After", Long.toString(seconds(result.reset()))));
     }
 
@@ -115,34 +127,42 @@ final class RateLimitFilter implements Filter {
       }
       throw e;
     }
-    if (admission != null) {
-      BudgetLedger.Admission settled = admission;
-      String contentType = response.headers().first("Content-Type");
-      UsageMeter.Drain drain = new UsageMeter.Drain(settings.abandonedStreamTimeout(), UsageMeter.DRAIN_MAX_BYTES);
-      response = response.withBody(response.body().map(in -> UsageMeter.wrap(in, contentType,
-          inspection.usageInjected(), inspection.model(), drain,
-          (usage, complete) -> settle(counters, settled, lease, usage, complete))));
-    }
+    BudgetLedger.Admission settled = admission;
+    String contentType = response.headers().first("Content-Type");
+    UsageMeter.Drain drain = new UsageMeter.Drain(settings.abandonedStreamTimeout(), UsageMeter.DRAIN_MAX_BYTES);
+    response = response.withBody(response.body().map(in -> UsageMeter.wrap(in, contentType,
+        inspection.usageInjected(), inspection.model(), drain,
+        (usage, complete) -> settle(counters, settled, lease, inspection.model(), usage, complete))));
     return decision == null || decision.tightest() == null ? response : withRateHeaders(response, decision.tightest());
   }
 
-  /** Reads the JSON body of a request that may be an AI call, within {@code max_inspect_bytes}. */
-  private AiRequestInspector.Inspection inspect(Request request) throws IOException {
-    String type = request.headers().first("Content-Type");
-    long length = request.body().length();
-    boolean json = type != null && type.toLowerCase(Locale.ROOT).contains("json");
-    if (!json || !"POST".equals(request.method()) || length > settings.maxInspectBytes()) {
-      return AiRequestInspector.Inspection.unknown(Math.max(0, length));
+  /**
+   * A JSON request body as it will be forwarded, and what it says.
+   *
+   * @param inspection what the body says; unknown when it was too long to read
+   * @param body the body to forward: the bytes read (rewritten or not), or those plus the rest
+   * @param length the body's length, or what was read of it when it was too long
+   * @param tooLarge whether the body was longer than {@code max_inspect_bytes}
+   */
+  private record Inspected(AiRequestInspector.Inspection inspection, Body body, long length, boolean tooLarge) {}
+
+  /**
+   * Reads the JSON body of a request, up to {@code max_inspect_bytes}. A longer body is still
+   * forwarded whole, and counted as an AI call of unknown model and size: it reserves the default
+   * estimate and is metered like any other.
+   */
+  private Inspected inspect(Request request) throws IOException {
+    InputStream in = request.body().open();
+    byte[] head = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, settings.maxInspectBytes() + 1));
+    if (head.length > settings.maxInspectBytes()) {
+      Body whole = Body.ofStream(new SequenceInputStream(new ByteArrayInputStream(head), in), request.body().length());
+      return new Inspected(AiRequestInspector.Inspection.unknown(request.body().length()), whole, head.length, true);
     }
-    byte[] body;
-    try {
-      body = request.body().readAll(settings.maxInspectBytes());
-    } catch (dev.portalgateway.api.BodyTooLargeException e) {
-      throw new dev.portalgateway.api.ProblemException(Problem.of(413, "request-too-large-to-meter", "Content Too Large",
-          "This route has token budgets, and a request body longer than " + settings.maxInspectBytes()
-              + " bytes cannot be metered.", "Send a smaller request, or ask the operator to raise max_inspect_bytes."));
-    }
-    return AiRequestInspector.inspect(body, request.upstreamPath(), settings.injectStreamUsage());
+    in.close();
+    AiRequestInspector.Inspection inspection = AiRequestInspector.inspect(head, request.upstreamPath(),
+        settings.injectStreamUsage());
+    byte[] outgoing = inspection.rewrittenBody() != null ? inspection.rewrittenBody() : head;
+    return new Inspected(inspection, Body.of(outgoing), head.length, false);
   }
 
   /**
@@ -150,19 +170,23 @@ final class RateLimitFilter implements Filter {
    * its end (the client left and the drain gave up, or the upstream broke) is charged at least its
    * reservation, since what it reported may be partial.
    */
-  private void settle(LimitStore counters, BudgetLedger.Admission admission, String lease, Usage usage,
-      boolean complete) {
+  private void settle(LimitStore counters, BudgetLedger.Admission admission, String lease, String requestModel,
+      Usage usage, boolean complete) {
     long input = usage == null ? 0 : usage.inputTokens();
     long output = usage == null ? (complete ? settings.noUsageChargeTokens() : 0) : usage.outputTokens();
-    String model = usage == null ? null : usage.model();
+    String model = usage == null || usage.model() == null ? requestModel : usage.model();
     Pricing.Price price = pricing.of(model);
     long tokens = input + output;
     long micros = price.micros(input, output);
-    if (!complete) {
+    if (!complete && admission != null) {
       tokens = Math.max(tokens, admission.reserved("tokens"));
       micros = Math.max(micros, admission.reserved("cost"));
+      output = tokens - input; // what is charged is what is reported
     }
     telemetry.usage(lease, price.name(), input, output, micros, usage == null && complete);
+    if (admission == null) {
+      return; // admitted while the store was down: counted in metrics, not in a budget
+    }
     try {
       ledger.settle(counters, admission, tokens, micros);
     } catch (StoreUnavailableException e) {

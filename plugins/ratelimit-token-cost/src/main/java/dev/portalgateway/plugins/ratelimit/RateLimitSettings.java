@@ -67,8 +67,18 @@ record RateLimitSettings(
   /** Per-principal (API key id, SSO subject) and per-lease overrides. */
   record Overrides(Map<String, Override> principals, Map<String, Override> leases) {
     Overrides {
-      principals = principals == null ? Map.of() : Map.copyOf(principals);
-      leases = leases == null ? Map.of() : Map.copyOf(leases);
+      principals = withoutNulls(principals);
+      leases = withoutNulls(leases);
+    }
+
+    /** An override written with no value ({@code key:}) becomes an empty one, which the checks then name. */
+    private static Map<String, Override> withoutNulls(Map<String, Override> m) {
+      if (m == null) {
+        return Map.of();
+      }
+      Map<String, Override> copy = new java.util.HashMap<>();
+      m.forEach((k, v) -> copy.put(k, v == null ? new Override(null, null) : v));
+      return Map.copyOf(copy);
     }
   }
 
@@ -155,7 +165,7 @@ record RateLimitSettings(
   }
 
   private static void override(List<String> errors, String key, Override o) {
-    if (o == null) {
+    if (o == null || (o.requests() == null && o.budget() == null)) {
       errors.add(key + ": give requests: and/or budget:");
       return;
     }

@@ -242,8 +242,10 @@ class RateLimitGatewayIT {
       // The client has left; the service sends a little more, then goes quiet before its usage:
       // the drain gives up after 300 ms and settles what it has.
       llm.holdAfterFirstEvent.countDown();
-      awaitMetrics(m -> m.contains(METRIC + "tokens_total{lease=\"llm\",model=\"other\",direction=\"output\",} 0.0"),
-          "the abandoned stream settled");
+      // What it is charged (its reservation) is what the metrics report.
+      awaitMetrics(m -> m.contains(METRIC + "tokens_total{lease=\"llm\",model=\"other\",direction=\"output\",}")
+          && !m.contains(METRIC + "tokens_total{lease=\"llm\",model=\"other\",direction=\"output\",} 0.0"),
+          "the abandoned stream settled at its reservation");
       HttpResponse<String> next = post("/peer/llm/v1/chat/completions", chat("gpt-4o", false, ""));
       assertThat(next.statusCode()).as("the reservation stayed charged").isEqualTo(429);
       assertThat(next.body()).contains("budget-exhausted");
