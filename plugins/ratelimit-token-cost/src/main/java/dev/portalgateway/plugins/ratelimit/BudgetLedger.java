@@ -110,11 +110,11 @@ final class BudgetLedger {
       try {
         result = store.reserve(r.key(), r.window().length(), r.window().limit(), amount);
       } catch (StoreUnavailableException e) {
-        release(store, done);
+        releaseQuietly(store, done);
         throw e;
       }
       if (!result.allowed()) {
-        release(store, done);
+        release(store, done); // a failure here is the store's failure to report, like the reserve's
         return new Admission(List.of(), r, result);
       }
       done.add(new Reservation(r.key(), r.window(), result.windowStartMillis(), amount));
@@ -142,18 +142,35 @@ final class BudgetLedger {
     }
   }
 
-  /** Gives back what a request reserved, when it never reached the upstream. */
-  void release(LimitStore store, Admission admission) {
+  private static void releaseQuietly(LimitStore store, List<Reservation> reservations) {
+    try {
+      release(store, reservations);
+    } catch (StoreUnavailableException e) {
+      // The store is already failing this request; the caller reports that failure.
+    }
+  }
+
+  /**
+   * Gives back what a request reserved, when it never reached the upstream.
+   *
+   * @throws StoreUnavailableException when a reservation could not be given back; it stays
+   *     counted until its window ends, the safe side of a budget
+   */
+  void release(LimitStore store, Admission admission) throws StoreUnavailableException {
     release(store, admission.reservations());
   }
 
-  private static void release(LimitStore store, List<Reservation> reservations) {
+  private static void release(LimitStore store, List<Reservation> reservations) throws StoreUnavailableException {
+    StoreUnavailableException failed = null;
     for (Reservation r : reservations) {
       try {
         store.settle(r.key(), r.window().length(), r.windowStartMillis(), -r.reserved());
       } catch (StoreUnavailableException e) {
-        // The reservation stays counted until its window ends: the safe side of a budget.
+        failed = e; // give back the others anyway
       }
+    }
+    if (failed != null) {
+      throw failed;
     }
   }
 }

@@ -123,7 +123,11 @@ final class RateLimitFilter implements Filter {
       response = chain.proceed(forwarded);
     } catch (IOException | RuntimeException e) {
       if (admission != null) {
-        ledger.release(counters, admission); // the upstream was never charged for it
+        try {
+          ledger.release(counters, admission); // the upstream was never charged for it
+        } catch (StoreUnavailableException failed) {
+          telemetry.storeFailure("release", failed);
+        }
       }
       throw e;
     }
