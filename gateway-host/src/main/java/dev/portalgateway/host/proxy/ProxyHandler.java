@@ -25,7 +25,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -79,7 +78,7 @@ public final class ProxyHandler implements HttpHandler {
     metrics.requestStarted();
     GatewayRuntime runtime = runtimes.acquire();
     ServerConfig server = runtime.config().config().server();
-    Headers requestHeaders = headersOf(exchange.getRequestHeaders());
+    Headers requestHeaders = ExchangeHeaders.of(exchange.getRequestHeaders());
     String requestId = RequestIds.accept(requestHeaders.first("X-Request-Id"));
     String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
     String rawPath = exchange.getRequestURI().getRawPath();
@@ -314,20 +313,6 @@ public final class ProxyHandler implements HttpHandler {
       size += headers.name(i).length() + headers.value(i).length() + 4;
     }
     return size;
-  }
-
-  private static Headers headersOf(com.sun.net.httpserver.Headers jdk) {
-    Headers.Builder b = Headers.builder();
-    for (Map.Entry<String, List<String>> e : jdk.entrySet()) {
-      for (String v : e.getValue()) {
-        try {
-          b.add(e.getKey(), v);
-        } catch (IllegalArgumentException invalid) {
-          // A field the server let through but HTTP forbids: never forwarded.
-        }
-      }
-    }
-    return b.build();
   }
 
   private static void copyHeaders(Headers from, com.sun.net.httpserver.Headers to) {

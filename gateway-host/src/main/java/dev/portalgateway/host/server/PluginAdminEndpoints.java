@@ -11,6 +11,7 @@ import dev.portalgateway.api.Response;
 import dev.portalgateway.host.ops.JsonLog;
 import dev.portalgateway.host.plugin.ActiveFilter;
 import dev.portalgateway.host.plugin.ContextClassLoader;
+import dev.portalgateway.host.proxy.ExchangeHeaders;
 import dev.portalgateway.host.proxy.HopByHop;
 import dev.portalgateway.host.proxy.RequestIds;
 import dev.portalgateway.host.runtime.GatewayRuntime;
@@ -21,7 +22,6 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Serves the endpoints plugins add to the admin listener, {@code /plugins/<plugin>/<name>}
@@ -62,7 +62,7 @@ final class PluginAdminEndpoints {
   void serve(HttpExchange exchange) throws IOException {
     String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
     String rawPath = exchange.getRequestURI().getRawPath();
-    Headers requestHeaders = headersOf(exchange.getRequestHeaders());
+    Headers requestHeaders = ExchangeHeaders.of(exchange.getRequestHeaders());
     String requestId = RequestIds.accept(requestHeaders.first("X-Request-Id"));
     if (fromWebPage(requestHeaders)) {
       answerAndClose(exchange, method, requestId, WEB_PAGE_REFUSED);
@@ -349,19 +349,5 @@ final class PluginAdminEndpoints {
       super(cause.getMessage(), cause);
       this.plugin = plugin;
     }
-  }
-
-  private static Headers headersOf(com.sun.net.httpserver.Headers jdk) {
-    Headers.Builder b = Headers.builder();
-    for (Map.Entry<String, List<String>> e : jdk.entrySet()) {
-      for (String v : e.getValue()) {
-        try {
-          b.add(e.getKey(), v);
-        } catch (IllegalArgumentException invalid) {
-          // A field the server let through but HTTP forbids: the plugin never sees it.
-        }
-      }
-    }
-    return b.build();
   }
 }
