@@ -241,6 +241,7 @@ public final class DevTunnel implements AutoCloseable {
     Socket backend;
     try {
       backend = new Socket();
+      backend.setTcpNoDelay(true); // as a proxy, pass each write on at once
       backend.connect(target, (int) CONNECT_TIMEOUT.toMillis());
     } catch (IOException e) {
       stream.reset();

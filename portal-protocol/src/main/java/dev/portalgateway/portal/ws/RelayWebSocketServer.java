@@ -39,6 +39,9 @@ public final class RelayWebSocketServer extends WebSocketServer {
    */
   public RelayWebSocketServer(InetSocketAddress address, Consumer<WebSocketByteStream> onConnection) {
     super(address);
+    // Frames are small and answer each other (handshakes, yamux window updates): without this,
+    // Nagle's algorithm can hold one back until the peer's delayed ACK, some 40 ms.
+    setTcpNoDelay(true);
     this.onConnection = onConnection;
     setReuseAddr(true);
     setConnectionLostTimeout(60);

@@ -379,6 +379,7 @@ public final class WebSocketByteStream implements Closeable {
            WebSocketByteStream stream) {
       super(uri, new org.java_websocket.drafts.Draft_6455(), headers, connectTimeoutMillis);
       this.stream = stream;
+      setTcpNoDelay(true); // small request/answer frames must not wait for a delayed ACK (Nagle)
     }
 
     @Override
