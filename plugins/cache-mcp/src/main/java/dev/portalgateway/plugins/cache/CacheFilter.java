@@ -36,6 +36,7 @@ final class CacheFilter implements Filter {
   private final HttpCachePolicy http;
   private final Telemetry telemetry;
   private final Clock clock;
+  private volatile boolean sized;
 
   CacheFilter(CacheSettings settings, ResponseCache cache, Telemetry telemetry, Clock clock) {
     this.settings = settings;
@@ -47,6 +48,12 @@ final class CacheFilter implements Filter {
 
   @Override
   public Response handle(Request request, Chain chain) throws IOException {
+    if (!sized) {
+      // Here rather than in create: a configuration the gateway then rejects must not shrink the
+      // cache the running one uses.
+      sized = true;
+      cache.resize(settings.maxBytes());
+    }
     if (!settings.covers(request.route())) {
       return chain.proceed(request);
     }
@@ -117,8 +124,10 @@ final class CacheFilter implements Filter {
 
   private String mcpKey(Request request, McpCall call) {
     String version = request.headers().first("Mcp-Protocol-Version");
+    // The path is part of the key: one route may serve several MCP endpoints (/github/mcp, /jira/mcp).
     StringBuilder key = new StringBuilder(96).append("mcp\0").append(request.route()).append('\0').append(call.method())
-        .append('\0').append(version == null ? "" : version).append('\0').append(call.canonicalParams());
+        .append('\0').append(request.upstreamPath()).append('\0').append(version == null ? "" : version).append('\0')
+        .append(call.canonicalParams());
     if (settings.mcp().perPrincipal().contains(call.method())) {
       Principal p = request.attribute(StandardAttributes.PRINCIPAL);
       key.append('\0').append(p == null ? "anonymous" : p.source() + ':' + p.id());
@@ -182,7 +191,7 @@ final class CacheFilter implements Filter {
       }
       Prefix body = Prefix.read(response.body().open(), settings.maxEntryBytes());
       if (!body.complete()) {
-        return response.withBody(Body.ofStream(body.stream(), -1)).withHeader("X-Cache", "MISS");
+        return watched(request, response.withBody(Body.ofStream(body.stream(), -1))).withHeader("X-Cache", "MISS");
       }
       long age = parseAge(response.headers().first("Age"));
       stored = new ResponseCache.HttpEntry(response.status(), HttpCachePolicy.storedHeaders(response.headers()),

@@ -49,8 +49,9 @@ public final class CachePlugin implements GatewayPlugin {
             "Purge with POST.", "curl -X POST 'http://ADMIN/plugins/cache-mcp/purge?lease=NAME' (no lease: everything)"),
             Headers.of("Allow", "POST"), null);
       }
-      String lease = request.queryParameter("lease");
-      int dropped = filter.purge(lease == null || lease.isEmpty() ? null : lease);
+      String given = request.queryParameter("lease");
+      String lease = given == null || given.isEmpty() ? null : given;
+      int dropped = filter.purge(lease);
       return Response.of(200, Headers.of("Content-Type", "application/json"),
           Body.of("{\"purged\":" + dropped + ",\"lease\":" + (lease == null ? "null" : quote(lease)) + "}"));
     });
@@ -60,6 +61,8 @@ public final class CachePlugin implements GatewayPlugin {
     fields.put("mcp_tools", String.join(",", settings.mcp().tools().keySet()));
     fields.put("http", settings.http().enabled());
     context.event(Level.INFO, "cache active", fields);
+    // Expiry and eviction change the size between requests: keep the gauges current.
+    context.scheduler().scheduleWithFixedDelay(() -> telemetry.size(shared), 5, 5, java.util.concurrent.TimeUnit.SECONDS);
     return filter;
   }
 
@@ -68,9 +71,9 @@ public final class CachePlugin implements GatewayPlugin {
       // Evictions are counted by whichever generation's telemetry made the cache; the metric is
       // the same series across reloads, since the plugin's metrics are.
       cache = new ResponseCache(settings.maxBytes(), telemetry::evicted);
-    } else {
-      cache.resize(settings.maxBytes());
     }
+    // A reload's new size applies once its filter serves (CacheFilter): this configuration may
+    // still be rejected.
     return cache;
   }
 

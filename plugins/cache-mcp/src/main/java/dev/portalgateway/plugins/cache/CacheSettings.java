@@ -35,7 +35,7 @@ record CacheSettings(Long maxBytes, Long maxEntryBytes, Long maxRequestBytes, Li
    */
   record Mcp(Map<String, Duration> ttl, Map<String, Duration> tools, List<String> perPrincipal) {
     Mcp {
-      ttl = ttl == null ? DEFAULT_TTL : Map.copyOf(ttl);
+      ttl = ttl == null ? DEFAULT_TTL : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(ttl));
       tools = tools == null ? Map.of() : Map.copyOf(tools);
       perPrincipal = perPrincipal == null ? List.of("resources/read", "tools/call") : List.copyOf(perPrincipal);
     }
@@ -72,7 +72,7 @@ record CacheSettings(Long maxBytes, Long maxEntryBytes, Long maxRequestBytes, Li
     m.put("resources/list", Duration.ofMinutes(5));
     m.put("resources/templates/list", Duration.ofMinutes(5));
     m.put("resources/read", Duration.ofMinutes(1));
-    return Map.copyOf(m);
+    return java.util.Collections.unmodifiableMap(m); // in this order in logs and docs
   }
 
   /**
@@ -103,7 +103,9 @@ record CacheSettings(Long maxBytes, Long maxEntryBytes, Long maxRequestBytes, Li
     });
     s.mcp().tools().forEach((tool, ttl) -> positive(errors, p + ".mcp.tools." + tool, ttl));
     positive(errors, p + ".http.max_ttl", s.http().maxTtl());
-    positive(errors, p + ".single_flight_timeout", s.singleFlightTimeout());
+    if (s.singleFlightTimeout().isZero() || s.singleFlightTimeout().isNegative()) {
+      errors.add(p + ".single_flight_timeout: set a timeout above zero, such as 30s");
+    }
     if (!errors.isEmpty()) {
       throw new InvalidConfigException(String.join("; ", errors));
     }

@@ -21,7 +21,10 @@ import java.util.Set;
  * not stored. Stale answers are dropped, not revalidated.
  */
 final class HttpCachePolicy {
-  /** Statuses a shared cache may store given explicit freshness (RFC 9110 §15.1's heuristically cacheable set). */
+  /**
+   * Statuses a shared cache may store given explicit freshness: RFC 9110 §15.1's heuristically
+   * cacheable set, without 206 (partial answers are never stored here).
+   */
   private static final Set<Integer> STORABLE = Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);
   /** Fields that describe one connection or one answer's delivery, not the stored answer. */
   private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "transfer-encoding", "te", "trailer",

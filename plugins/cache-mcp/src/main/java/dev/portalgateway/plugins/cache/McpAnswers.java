@@ -31,7 +31,7 @@ final class McpAnswers {
    */
   static byte[] result(String contentType, byte[] body, String idJson) {
     String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
-    if (type.startsWith("application/json")) {
+    if (type.startsWith("application/json") || (type.startsWith("application/") && type.contains("+json"))) {
       return resultOfMessage(body, idJson);
     }
     if (type.startsWith("text/event-stream")) {

@@ -72,7 +72,7 @@ record McpCall(String idJson, String method, String canonicalParams, String tool
   /** @return the value as JSON with object keys sorted at every level */
   static String canonical(JsonNode node) {
     if (node == null || node.isNull()) {
-      return "null";
+      return "{}"; // no params and empty params ask the same
     }
     StringBuilder sb = new StringBuilder();
     write(sb, node);

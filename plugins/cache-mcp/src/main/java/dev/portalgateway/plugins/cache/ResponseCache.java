@@ -166,6 +166,7 @@ final class ResponseCache {
 
   /** Drops every entry; returns how many there were. */
   int invalidateAll() {
+    entries.cleanUp(); // so that the count leaves out entries that expired but linger
     int n = (int) entries.estimatedSize();
     entries.invalidateAll();
     return n;
@@ -183,6 +184,10 @@ final class ResponseCache {
 
   /** Changes the size bound, after a configuration reload. */
   void resize(long maxBytes) {
-    entries.policy().eviction().ifPresent(e -> e.setMaximum(maxBytes));
+    entries.policy().eviction().ifPresent(e -> {
+      if (e.getMaximum() != maxBytes) {
+        e.setMaximum(maxBytes);
+      }
+    });
   }
 }

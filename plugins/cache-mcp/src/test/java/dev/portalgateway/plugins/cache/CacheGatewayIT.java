@@ -242,6 +242,18 @@ class CacheGatewayIT {
   }
 
   @Test
+  void twoMcpEndpointsOnOneRouteKeepTheirOwnAnswers() throws Exception {
+    start("");
+    call("1", "tools/list", null);
+    HttpResponse<String> other = gateway.client().send(HttpRequest.newBuilder(gateway.uri("/peer/mcp/mcp/other"))
+        .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(other.headers().firstValue("X-Cache")).hasValue("MISS");
+    assertThat(upstream("tools/list")).isEqualTo(2);
+  }
+
+  @Test
   void aListChangedNotificationFromTheLeaseDropsItsEntries() throws Exception {
     start("");
     call("1", "tools/list", null);

@@ -31,6 +31,8 @@ class McpAnswersTest {
     McpCall a = McpCall.parse(b("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{\"_meta\":{\"progressToken\":5}}}"));
     McpCall b = McpCall.parse(b("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\",\"params\":{}}"));
     assertThat(a.canonicalParams()).isEqualTo(b.canonicalParams());
+    McpCall none = McpCall.parse(b("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\"}"));
+    assertThat(none.canonicalParams()).as("no params asks what empty params ask").isEqualTo(b.canonicalParams());
   }
 
   @Test
