@@ -94,8 +94,10 @@ final class RedisClient implements AutoCloseable {
     try {
       reply = exchange(command);
     } catch (IOException | RuntimeException e) {
-      if (Thread.currentThread().isInterrupted()) {
-        breaker.abandoned(); // interrupted (shutting down, say): says nothing about the server
+      if (Thread.currentThread().isInterrupted() || e instanceof PoolBusyException) {
+        // Interrupted (shutting down, say), or every connection busy with other calls: either way
+        // this says nothing about the server, so the other calls must not fail fast because of it.
+        breaker.abandoned();
       } else {
         breaker.failed(describe(e));
         // One broken connection usually means the others are broken too (a restart, a failover).
@@ -131,8 +133,8 @@ final class RedisClient implements AutoCloseable {
     long deadline = start + timeoutNanos;
     try {
       if (!permits.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS)) {
-        throw new SocketTimeoutException("all " + poolSize + " connections to Redis stayed busy for "
-            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + "ms");
+        throw new PoolBusyException("all " + poolSize + " connections to Redis stayed busy for "
+            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + "ms (raise redis.pool_size)");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -496,6 +498,13 @@ final class RedisClient implements AutoCloseable {
       position = 0;
       limit = n;
       receivedAny = true;
+    }
+  }
+
+  /** Every pooled connection stayed busy for the whole timeout: the gateway is busy, not Redis down. */
+  static final class PoolBusyException extends SocketTimeoutException {
+    PoolBusyException(String message) {
+      super(message);
     }
   }
 }

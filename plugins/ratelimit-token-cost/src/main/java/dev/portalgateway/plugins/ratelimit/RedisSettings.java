@@ -30,7 +30,7 @@ record RedisSettings(String url, Duration connectTimeout, Duration timeout, Inte
     url = url == null || url.isBlank() ? DEFAULT_URL : url.strip();
     connectTimeout = connectTimeout == null ? Duration.ofMillis(500) : connectTimeout;
     timeout = timeout == null ? Duration.ofMillis(200) : timeout;
-    poolSize = poolSize == null ? 16 : poolSize;
+    poolSize = poolSize == null ? 64 : poolSize;
     keyPrefix = keyPrefix == null ? DEFAULT_KEY_PREFIX : keyPrefix;
     try {
       RedisEndpoint.parse(url);
