@@ -111,7 +111,7 @@ class RedisClientTest {
     assertThat(d.url()).isEqualTo("redis://127.0.0.1:6379");
     assertThat(d.connectTimeout()).isEqualTo(Duration.ofMillis(500));
     assertThat(d.timeout()).isEqualTo(Duration.ofMillis(200));
-    assertThat(d.poolSize()).isEqualTo(16);
+    assertThat(d.poolSize()).isEqualTo(64);
     assertThat(d.keyPrefix()).isEqualTo("portal-gateway:rl:");
 
     RedisSettings withPassword = new RedisSettings("redis://:pw-x@h", null, null, null, null);
