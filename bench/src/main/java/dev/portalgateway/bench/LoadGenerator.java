@@ -8,21 +8,37 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * Closed-loop HTTP/1.1 load: each of N keep-alive connections sends a GET, reads the whole
- * response, and only then sends the next. Throughput is therefore what the server sustains at
- * that concurrency, and latency is not hidden by queueing inside the generator.
+ * HTTP/1.1 load over N keep-alive connections, closed loop or open loop.
+ *
+ * <p><b>Closed loop</b> (the default): each connection sends a request, reads the whole response,
+ * and only then sends the next. Throughput is what the server sustains at that concurrency.
+ *
+ * <p><b>Open loop</b> ({@code --rate N}): requests are scheduled at fixed intervals, N per second
+ * in total, spread evenly over the connections (connection i of C sends at
+ * {@code start + (k * C + i) / N}). A connection still waiting for an earlier response sends the
+ * next request as soon as it can, and every latency is measured from the request's <i>intended</i>
+ * send time, not from when it actually left: a server that stalls for 100 ms shows 100 ms of
+ * latency for every request scheduled during the stall, instead of one slow request followed by
+ * requests that were never sent (coordinated omission, as wrk2's {@code -R} corrects it). A request
+ * counts in the measured window when its intended send time falls in it; the run goes on after
+ * the window until those are answered, for at most {@code --timeout}, and any still unsent by
+ * then counts as an error.
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar dev.portalgateway.bench.LoadGenerator \
  *     --url http://127.0.0.1:8080/peer/backend/x --connections 16 --warmup 5s --duration 10s \
+ *     [--rate 1000] [--method POST --body '{"a":1}' | --body-file F] \
  *     [--header "Authorization: Bearer t"]... [--timeout 10s] [--max-requests N] [--label NAME]
  * </pre>
  *
@@ -47,9 +63,17 @@ public final class LoadGenerator {
    * @param maxRequests the most requests sent in total, warm-up included
    * @param timeout how long one connect or one response may take before it counts as failed
    * @param label a name for this run in the output
+   * @param rate requests per second in total for an open loop; 0 for a closed loop
+   * @param method the request method
+   * @param body the request body, sent with {@code Content-Length}; empty for none
    */
   record Options(URI url, int connections, Duration warmup, Duration duration, List<String> headers,
-      long maxRequests, Duration timeout, String label) {}
+      long maxRequests, Duration timeout, String label, double rate, String method, byte[] body) {
+
+    boolean openLoop() {
+      return rate > 0;
+    }
+  }
 
   public static void main(String[] args) {
     Options options;
@@ -58,7 +82,8 @@ public final class LoadGenerator {
     } catch (IllegalArgumentException e) {
       System.err.println("LoadGenerator: " + e.getMessage());
       System.err.println("usage: LoadGenerator --url http://HOST:PORT/PATH [--connections 16] [--warmup 5s]"
-          + " [--duration 10s] [--header 'Name: value']... [--timeout 10s] [--max-requests 10000000] [--label NAME]");
+          + " [--duration 10s] [--rate N] [--method GET] [--body TEXT | --body-file FILE] [--header 'Name: value']..."
+          + " [--timeout 10s] [--max-requests 10000000] [--label NAME]");
       System.exit(2);
       return;
     }
@@ -76,6 +101,9 @@ public final class LoadGenerator {
     long maxRequests = 10_000_000L;
     Duration timeout = Duration.ofSeconds(10);
     String label = null;
+    double rate = 0;
+    String method = "GET";
+    byte[] body = new byte[0];
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (i + 1 >= args.length) {
@@ -97,6 +125,16 @@ public final class LoadGenerator {
         case "--max-requests" -> maxRequests = Long.parseLong(value);
         case "--timeout" -> timeout = parseDuration(value);
         case "--label" -> label = value;
+        case "--rate" -> rate = Double.parseDouble(value);
+        case "--method" -> method = value.toUpperCase(Locale.ROOT);
+        case "--body" -> body = value.getBytes(StandardCharsets.UTF_8);
+        case "--body-file" -> {
+          try {
+            body = Files.readAllBytes(Path.of(value));
+          } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read --body-file " + value + ": " + e.getMessage());
+          }
+        }
         default -> throw new IllegalArgumentException("unknown option " + flag);
       }
     }
@@ -107,8 +145,14 @@ public final class LoadGenerator {
         || timeout.isZero() || timeout.isNegative()) {
       throw new IllegalArgumentException("--connections, --duration, --timeout and --max-requests must be positive");
     }
+    if (rate < 0 || Double.isNaN(rate) || Double.isInfinite(rate)) {
+      throw new IllegalArgumentException("--rate must be a number of requests per second above 0");
+    }
+    if (!method.matches("[A-Z]+")) {
+      throw new IllegalArgumentException("--method must be a method name such as GET or POST");
+    }
     return new Options(url, connections, warmup, duration, List.copyOf(headers), maxRequests, timeout,
-        label == null ? url.getPath() : label);
+        label == null ? url.getPath() : label, rate, method, body);
   }
 
   /** {@code 10s}, {@code 500ms}, {@code 2m}, {@code 1h}, or a bare number of seconds. */
@@ -143,9 +187,13 @@ public final class LoadGenerator {
     long perConnection = Math.max(1, options.maxRequests() / options.connections());
     List<ConnectionLoop> loops = new ArrayList<>();
     List<Thread> threads = new ArrayList<>();
+    // Open loop: connection i sends at start + (k * C + i) / rate, so the whole set sends evenly.
+    long intervalNanos = options.openLoop() ? Math.round(options.connections() * 1e9 / options.rate()) : 0;
+    long stepNanos = options.openLoop() ? Math.round(1e9 / options.rate()) : 0;
     for (int i = 0; i < options.connections(); i++) {
       ConnectionLoop loop = new ConnectionLoop(target, request, measureStart, measureEnd, perConnection,
-          (int) options.timeout().toMillis());
+          (int) options.timeout().toMillis(), start + i * stepNanos, intervalNanos,
+          measureEnd + options.timeout().toNanos());
       // Platform threads: each blocks in a socket read, and the kernel wakes exactly the one whose
       // response arrived; virtual threads would add the JDK's poller and carrier hand-offs to the
       // generator's share of the two cores it has to leave to the server.
@@ -216,14 +264,21 @@ public final class LoadGenerator {
         + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
     String host = url.getPort() < 0 ? url.getHost() : url.getHost() + ":" + url.getPort();
     StringBuilder sb = new StringBuilder(256)
-        .append("GET ").append(target).append(" HTTP/1.1\r\n")
+        .append(options.method()).append(' ').append(target).append(" HTTP/1.1\r\n")
         .append("Host: ").append(host).append("\r\n")
         .append("User-Agent: portal-gateway-bench\r\n")
         .append("Accept: */*\r\n");
     for (String h : options.headers()) {
       sb.append(h).append("\r\n");
     }
-    return sb.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+    if (options.body().length > 0 || !List.of("GET", "HEAD", "DELETE", "OPTIONS").contains(options.method())) {
+      sb.append("Content-Length: ").append(options.body().length).append("\r\n");
+    }
+    byte[] head = sb.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+    byte[] all = new byte[head.length + options.body().length];
+    System.arraycopy(head, 0, all, 0, head.length);
+    System.arraycopy(options.body(), 0, all, head.length, options.body().length);
+    return all;
   }
 
   /** One connection's request loop; reconnects when the server closes or the connection fails. */
@@ -234,6 +289,11 @@ public final class LoadGenerator {
     private final long measureEnd;
     private final long maxRequests;
     private final int timeoutMillis;
+    /** Open loop: this connection's first intended send time, and the time between its sends; 0 for closed. */
+    private final long firstSend;
+    private final long intervalNanos;
+    /** Open loop: past this, requests still unsent are given up on. */
+    private final long hardStop;
 
     final LatencyHistogram latencies = new LatencyHistogram();
     final Map<String, Long> measuredErrors = new TreeMap<>();
@@ -245,17 +305,24 @@ public final class LoadGenerator {
     private volatile boolean aborted;
 
     ConnectionLoop(InetSocketAddress target, byte[] request, long measureStart, long measureEnd, long maxRequests,
-        int timeoutMillis) {
+        int timeoutMillis, long firstSend, long intervalNanos, long hardStop) {
       this.target = target;
       this.request = request;
       this.measureStart = measureStart;
       this.measureEnd = measureEnd;
       this.maxRequests = maxRequests;
       this.timeoutMillis = timeoutMillis;
+      this.firstSend = firstSend;
+      this.intervalNanos = intervalNanos;
+      this.hardStop = hardStop;
     }
 
     @Override
     public void run() {
+      if (intervalNanos > 0) {
+        runOpen();
+        return;
+      }
       HttpResponseReader reader = null;
       OutputStream out = null;
       while (sent < maxRequests && System.nanoTime() < measureEnd) {
@@ -298,6 +365,73 @@ public final class LoadGenerator {
           // A refused or reset connection fails instantly; pause so a dead server is not
           // hammered in a tight loop that would also eat the CPU the server needs to recover.
           pause(Math.min(20, Math.max(0, (measureEnd - System.nanoTime()) / 1_000_000)));
+        }
+      }
+      closeQuietly();
+    }
+
+    /**
+     * The open loop: request k is due at {@code firstSend + k * intervalNanos}; its latency runs
+     * from then, however late it actually left. Requests due before the window closes are all
+     * sent and measured, unless the run passes {@code hardStop}: those left are errors.
+     */
+    private void runOpen() {
+      HttpResponseReader reader = null;
+      OutputStream out = null;
+      for (long k = 0; sent < maxRequests; k++) {
+        long due = firstSend + k * intervalNanos;
+        if (due >= measureEnd) {
+          break;
+        }
+        long now;
+        while ((now = System.nanoTime()) < due) {
+          LockSupport.parkNanos(due - now);
+        }
+        boolean measured = due >= measureStart;
+        if (now >= hardStop) {
+          // The server fell so far behind that the requests still due cannot be answered in time.
+          long left = (measureEnd - due + intervalNanos - 1) / intervalNanos;
+          long inWindow = measured ? left : Math.max(0, (measureEnd - measureStart) / intervalNanos);
+          if (inWindow > 0) {
+            measuredErrors.merge("not sent: the schedule was more than --timeout behind", inWindow, Long::sum);
+          }
+          break;
+        }
+        try {
+          if (socket == null) {
+            Socket s = new Socket();
+            s.setTcpNoDelay(true);
+            s.setSoTimeout(timeoutMillis);
+            socket = s;
+            s.connect(target, timeoutMillis);
+            connects++;
+            reader = new HttpResponseReader(s.getInputStream());
+            out = s.getOutputStream();
+          }
+          out.write(request);
+          sent++;
+          HttpResponseReader.Response response = reader.read();
+          long end = System.nanoTime();
+          boolean ok = response.status() >= 200 && response.status() < 300;
+          if (measured) {
+            if (ok) {
+              latencies.record(end - due);
+              bodyBytes += response.bodyBytes();
+            } else {
+              measuredErrors.merge("HTTP " + response.status(), 1L, Long::sum);
+            }
+          } else if (!ok) {
+            warmupErrors.merge("HTTP " + response.status(), 1L, Long::sum);
+          }
+          if (response.closeAfter()) {
+            closeQuietly();
+          }
+        } catch (IOException e) {
+          if (aborted) {
+            return;
+          }
+          (measured ? measuredErrors : warmupErrors).merge(describe(e), 1L, Long::sum);
+          closeQuietly();
         }
       }
       closeQuietly();
@@ -378,19 +512,22 @@ public final class LoadGenerator {
       double rps = succeeded() / seconds;
       long warmupErrorCount = warmupErrors.values().stream().mapToLong(Long::longValue).sum();
       out.printf(Locale.ROOT,
-          "RESULT label=%s connections=%d warmup_s=%.1f duration_s=%.1f requests=%d rps=%.1f errors=%d non2xx=%d"
-              + " p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f mean_ms=%.3f body_bytes_avg=%.0f"
-              + " connects=%d sent=%d warmup_errors=%d stuck=%d cpu_s=%.2f window_cpu_s=%.2f%n",
-          options.label().replace(' ', '_'), options.connections(), options.warmup().toNanos() / 1e9, seconds,
-          succeeded(), rps, errors(), non2xx(),
+          "RESULT label=%s mode=%s rate=%.1f connections=%d warmup_s=%.1f duration_s=%.1f requests=%d rps=%.1f"
+              + " errors=%d non2xx=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f mean_ms=%.3f"
+              + " body_bytes_avg=%.0f connects=%d sent=%d warmup_errors=%d stuck=%d cpu_s=%.2f window_cpu_s=%.2f%n",
+          options.label().replace(' ', '_'), options.openLoop() ? "open" : "closed", options.rate(),
+          options.connections(), options.warmup().toNanos() / 1e9, seconds, succeeded(), rps, errors(), non2xx(),
           millis(latencies.percentileNanos(50)), millis(latencies.percentileNanos(90)),
-          millis(latencies.percentileNanos(99)), millis(latencies.maxNanos()), latencies.meanNanos() / 1e6,
-          succeeded() == 0 ? 0.0 : (double) bodyBytes / succeeded(),
+          millis(latencies.percentileNanos(99)), millis(latencies.percentileNanos(99.9)), millis(latencies.maxNanos()),
+          latencies.meanNanos() / 1e6, succeeded() == 0 ? 0.0 : (double) bodyBytes / succeeded(),
           connects, sent, warmupErrorCount, stuck, ownCpuSeconds(), windowCpuSeconds);
       out.printf(Locale.ROOT,
-          "%s, %d connections: %,.0f req/s; latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms;"
+          "%s, %d connections%s: %,.0f req/s; latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms;"
               + " %d errors (%d non-2xx) in %.0f s%n",
-          options.label(), options.connections(), rps, millis(latencies.percentileNanos(50)),
+          options.label(), options.connections(),
+          options.openLoop() ? String.format(Locale.ROOT, ", open loop at %,.0f req/s (latency from the intended send"
+              + " time)", options.rate()) : "",
+          rps, millis(latencies.percentileNanos(50)),
           millis(latencies.percentileNanos(90)), millis(latencies.percentileNanos(99)), millis(latencies.maxNanos()),
           errors(), non2xx(), seconds);
       measuredErrors.forEach((kind, n) -> out.printf(Locale.ROOT, "  error while measuring: %d x %s%n", n, kind));
