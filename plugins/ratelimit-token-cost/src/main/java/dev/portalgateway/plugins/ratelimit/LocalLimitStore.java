@@ -39,7 +39,7 @@ final class LocalLimitStore implements LimitStore {
     this.buckets = Caffeine.newBuilder()
         .maximumSize(MAX_ENTRIES)
         .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
-        .expireAfter(new UntilMillis<String, Bucket>(b -> b.fullAtMillis))
+        .expireAfter(new IdleLongerThanRefill())
         .build();
     this.windows = Caffeine.newBuilder()
         .maximumSize(MAX_ENTRIES)
@@ -52,13 +52,12 @@ final class LocalLimitStore implements LimitStore {
   public BucketResult take(String key, double ratePerSecond, long burst) {
     LimitArguments.checkBucket(ratePerSecond, burst);
     long now = clock.millis();
-    BucketResult[] result = new BucketResult[1];
-    buckets.asMap().compute(key, (k, bucket) -> {
-      Bucket b = bucket == null ? new Bucket(burst, now) : bucket;
-      result[0] = b.take(now, ratePerSecond, burst);
-      return b;
-    });
-    return result[0];
+    // A read and a lock on the one bucket, not a compute: this runs for every request, and a
+    // compute is a cache write (expiry bookkeeping under the map's bin lock) each time.
+    Bucket b = buckets.get(key, k -> new Bucket(burst, now, Bucket.millisFor(burst, ratePerSecond)));
+    synchronized (b) {
+      return b.take(now, ratePerSecond, burst);
+    }
   }
 
   @Override
@@ -122,16 +121,17 @@ final class LocalLimitStore implements LimitStore {
     return buckets.estimatedSize() + windows.estimatedSize();
   }
 
-  /** A token bucket; changed only inside {@code compute} on its key, which serializes access. */
+  /** A token bucket; changed only while its monitor is held. */
   private static final class Bucket {
     private double tokens;
     private long lastMillis;
-    private long fullAtMillis;
+    /** How long this bucket takes to fill from empty: it may be forgotten after that long unused. */
+    private volatile long refillMillis;
 
-    Bucket(long burst, long now) {
+    Bucket(long burst, long now, long refillMillis) {
       this.tokens = burst;
       this.lastMillis = now;
-      this.fullAtMillis = now;
+      this.refillMillis = refillMillis;
     }
 
     BucketResult take(long now, double rate, long burst) {
@@ -147,12 +147,12 @@ final class LocalLimitStore implements LimitStore {
         retryAfter = Duration.ofMillis(millisFor(1 - tokens, rate));
       }
       long toFull = millisFor(burst - tokens, rate);
-      fullAtMillis = saturatedAdd(now, toFull);
+      refillMillis = millisFor(burst, rate);
       return new BucketResult(allowed, (long) Math.floor(tokens + EPSILON), burst, Duration.ofMillis(toFull), retryAfter);
     }
 
     /** @return whole milliseconds (rounded up) for {@code tokens} to flow in, capped near 30,000 years */
-    private static long millisFor(double tokens, double rate) {
+    static long millisFor(double tokens, double rate) {
       return (long) Math.min(1e15, Math.ceil(tokens * 1000.0 / rate - EPSILON));
     }
   }
@@ -173,6 +173,31 @@ final class LocalLimitStore implements LimitStore {
   }
 
   private record WindowKey(String key, long startMillis) {}
+
+  /**
+   * Forgets a bucket once it has been unused for as long as it takes to fill from empty (plus a
+   * margin): by then it is full, and a new bucket starts full, so forgetting it changes nothing.
+   */
+  private static final class IdleLongerThanRefill implements Expiry<String, Bucket> {
+    @Override
+    public long expireAfterCreate(String key, Bucket b, long currentTime) {
+      return idle(b);
+    }
+
+    @Override
+    public long expireAfterUpdate(String key, Bucket b, long currentTime, long currentDuration) {
+      return idle(b);
+    }
+
+    @Override
+    public long expireAfterRead(String key, Bucket b, long currentTime, long currentDuration) {
+      return idle(b);
+    }
+
+    private static long idle(Bucket b) {
+      return TimeUnit.MILLISECONDS.toNanos(Math.min(Long.MAX_VALUE / 2_000_000, saturatedAdd(b.refillMillis, MARGIN_MILLIS)));
+    }
+  }
 
   /** Expires an entry {@link #MARGIN_MILLIS} after the instant it names, whenever it is written. */
   private static final class UntilMillis<K, V> implements Expiry<K, V> {
