@@ -25,15 +25,16 @@
 #                     redis-cli must be on the PATH too
 #   --redis-pool-size N  redis.pool_size of the "redis" gateways (default: not set, the plugin's
 #                     default of 64). Each request holds a connection for each of its three calls,
-#                     one after the other; a call that waits longer than redis.timeout (200ms) for
-#                     a free connection fails, which opens the plugin's breaker for a second.
+#                     one after the other.
 #   --allow-warmup-503   let a "redis" run pass when its only errors were 503s during the warm-up
 #                     and the plugin counted exactly that many store failures: a fresh gateway hit
-#                     by 64 connections at once can see a Redis call overrun redis.timeout in its
-#                     first second (cold JIT, two shared cores), and with on_store_failure: closed
-#                     the breaker then refuses everything for a second. They are counted in
-#                     results.tsv and named in the summary. The measured window must still be
-#                     all 2xx. Without this option any non-2xx answer fails the run.
+#                     by 64 connections at once can see a Redis call overrun redis.timeout (200ms)
+#                     in its first seconds (cold JIT, two shared cores). With on_store_failure:
+#                     closed that request gets a 503, and so does every request whose calls find
+#                     the plugin's breaker open (from that failure until a call succeeds, at most a
+#                     second). They are counted in results.tsv and named in the summary. The
+#                     measured window must still be all 2xx. Without this option any non-2xx
+#                     answer fails the run.
 #
 # It fails (exit 1) unless every run answered only 2xx with no connection error (warm-up
 # included); the "local" and "redis" gateways answered a probe before and after the load with
@@ -180,7 +181,7 @@ redis_commands() { redis_info stats | awk -F: '/^total_commands_processed:/ {pri
   echo "warmup: ${WARMUP}s, measure: ${DURATION}s, rounds: $ROUNDS, connections: $CONNECTIONS"
   echo "http_provider: $PROVIDER, access log: $ACCESS_LOG, relay: off"
   echo "buckets: per_client_ip, per_lease, global; rate_per_second $LIMIT, burst $LIMIT"
-  echo "redis store: on_store_failure closed, pool_size ${REDIS_POOL_SIZE:-16 (the default)}, timeout 200ms (the default)"
+  echo "redis store: on_store_failure closed, pool_size ${REDIS_POOL_SIZE:-default}, timeout default"
   echo "warm-up 503s of redis runs: $([[ -n $ALLOW_WARMUP_503 ]] && echo "allowed and counted (--allow-warmup-503)" || echo "fail the run")"
   # Anything already busy on the machine will compete with the runs: say how much there is.
   b0=$(busy_ticks); sleep 3; b1=$(busy_ticks)
