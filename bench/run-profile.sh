@@ -175,7 +175,8 @@ others=$(awk -v a="$all_cpu" -v g="$gw_cpu" -v b="$be_cpu" -v l="$(field window_
   sed 's/^/    /' "$OUT/machine.txt"
   echo
   echo "    $RESULT"
-  echo "    recorded window: gateway CPU ${gw_cpu} s, whole machine ${all_cpu} s of $(( DURATION * $(nproc) )) s;" \
+  echo "    recorded window: CPU s gateway ${gw_cpu}, backend ${be_cpu}, generator $(field window_cpu_s)," \
+    "others ${others} (whole machine ${all_cpu} of $(( DURATION * $(nproc) )));" \
     "gateway CPU per request $(awk -v c="$gw_cpu" -v n="$(field requests)" 'BEGIN {printf "%.0f", n ? c * 1e6 / n : 0}') µs"
   "$REPO/bench/jfr-top.py" --jfr "$JDK_HOME/bin/jfr" --rps "$(field rps)" "$OUT/gateway.jfr"
   for view in gc-pauses contention-by-site allocation-by-class; do
