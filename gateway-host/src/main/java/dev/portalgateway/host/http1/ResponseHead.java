@@ -6,15 +6,19 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
- * Reads a response head (status line and fields) byte by byte from a buffered stream. Keeps its
- * progress across read timeouts, so the caller can decide to keep waiting.
+ * Reads a response head (status line and fields) from a buffered stream, a line at a time from a
+ * {@link ConnectionInput} and a byte at a time from any other stream, never past the head's end.
+ * Keeps its progress across read timeouts, so the caller can decide to keep waiting.
  */
 final class ResponseHead {
   static final int MAX_HEAD_BYTES = 64 * 1024;
 
-  private final StringBuilder line = new StringBuilder(128);
+  /** The current line so far, as bytes; a line is ISO-8859-1 text (RFC 9112 §5.5). */
+  private byte[] line = new byte[128];
+  private int lineLength;
   private final Headers.Builder headers = Headers.builder();
   private String statusLine;
   private int total;
@@ -37,35 +41,48 @@ final class ResponseHead {
    * @throws EOFException when the stream ends first
    */
   void read(InputStream in) throws IOException {
+    ConnectionInput lines = in instanceof ConnectionInput c ? c : null;
     while (!done) {
-      int b = in.read();
-      if (b < 0) {
+      if (lineLength == line.length) {
+        line = Arrays.copyOf(line, Math.min(line.length * 2, MAX_HEAD_BYTES + 1));
+      }
+      int n;
+      if (lines != null) {
+        n = lines.readLine(line, lineLength, line.length - lineLength); // stops after an LF
+      } else {
+        int b = in.read();
+        if (b >= 0) {
+          line[lineLength] = (byte) b;
+        }
+        n = b < 0 ? -1 : 1;
+      }
+      if (n < 0) {
         throw new EOFException(started ? "the upstream closed the connection in the middle of the response head"
             : "the upstream closed the connection without answering");
       }
       started = true;
-      if (++total > MAX_HEAD_BYTES) {
-        throw new Http1Exception(Http1Exception.Kind.PROTOCOL,
-            "the upstream's response head is larger than " + MAX_HEAD_BYTES + " bytes", null);
-      }
-      if (b == '\n') {
-        int len = line.length();
-        if (len > 0 && line.charAt(len - 1) == '\r') {
-          line.setLength(len - 1);
+      int end = lineLength + n;
+      for (int i = lineLength; i < end; i++) {
+        if (++total > MAX_HEAD_BYTES) {
+          throw new Http1Exception(Http1Exception.Kind.PROTOCOL,
+              "the upstream's response head is larger than " + MAX_HEAD_BYTES + " bytes", null);
         }
-        endLine();
-      } else {
-        if (!line.isEmpty() && line.charAt(line.length() - 1) == '\r') {
+        if (line[i] == '\n') {
+          // Only ever the last byte copied: the line ends here.
+          endLine(i > 0 && line[i - 1] == '\r' ? i - 1 : i);
+          lineLength = 0;
+          break;
+        }
+        if (i > 0 && line[i - 1] == '\r') {
           throw new Http1Exception(Http1Exception.Kind.PROTOCOL, "the upstream sent a bare CR in its response head", null);
         }
-        line.append((char) b);
+        lineLength = i + 1;
       }
     }
   }
 
-  private void endLine() throws Http1Exception {
-    String text = line.toString();
-    line.setLength(0);
+  private void endLine(int length) throws Http1Exception {
+    String text = new String(line, 0, length, StandardCharsets.ISO_8859_1);
     if (statusLine == null) {
       if (text.isEmpty()) {
         return; // tolerate a stray blank line before the status line (RFC 9112 §2.2)

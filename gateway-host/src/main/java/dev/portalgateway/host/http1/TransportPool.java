@@ -94,13 +94,13 @@ public final class TransportPool implements AutoCloseable {
   static final class Connection {
     private final Transport transport;
     private final TransportPool pool;
-    final java.io.BufferedInputStream in;
+    final ConnectionInput in;
     final java.io.BufferedOutputStream out;
 
     Connection(Transport transport, TransportPool pool) throws IOException {
       this.transport = transport;
       this.pool = pool;
-      this.in = new java.io.BufferedInputStream(transport.input(), 16 * 1024);
+      this.in = new ConnectionInput(transport.input(), 16 * 1024);
       this.out = new java.io.BufferedOutputStream(transport.output(), 16 * 1024);
     }
 

@@ -158,7 +158,8 @@ public final class ProxyHandler implements HttpHandler {
         OutputStream out = exchange.getResponseBody();
         unsent = null;
         try (InputStream in = body.open()) {
-          bytesOut = writer.copy(in, out, eventStream ? runtime.routes().sseKeepalive(route) : java.time.Duration.ZERO);
+          bytesOut = writer.copy(in, out, body.length(),
+              eventStream ? runtime.routes().sseKeepalive(route) : java.time.Duration.ZERO);
         }
       }
     } catch (StreamingResponseWriter.UpstreamReadException e) {
