@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Throughput and latency of a lease reached through a Portal relay, with the gateway's pool of
-# end-to-end encrypted connections on (relay.max_idle_per_lease: 16, the default) and off (0: a
+# end-to-end encrypted connections on (relay.max_idle_per_lease: 256, the default) and off (0: a
 # new relay connection and E2EE handshake for every request). Everything runs on loopback as
 # separate processes: BenchBackend, a development relay, a development tunnel exposing the
 # backend as lease "bench", and the gateway, started afresh for each pool setting.
 #
-# Usage: bench/run-relay-pool.sh [--dist DIR] [--bench-jar FILE] [--pools "16 0"]
+# Usage: bench/run-relay-pool.sh [--dist DIR] [--bench-jar FILE] [--pools "256 0"]
 #          [--connections 16] [--warmup 5] [--duration 10] [--out DIR]
 #
 #   --dist DIR        a laid-out dist/ with portal-gateway.jar (default dist/; build it first with
 #                     ./mvnw -q package -DskipTests, which also builds the bench jar)
 #   --bench-jar FILE  LoadGenerator and BenchBackend (default bench/target/benchmarks.jar)
-#   --pools LIST      relay.max_idle_per_lease values to run, in order (default "16 0")
+#   --pools LIST      relay.max_idle_per_lease values to run, in order (default "256 0")
 #   --connections N   load generator connections (default 16)
 #   --warmup/--duration  seconds per run, before and while measuring (default 5 and 10)
 #
@@ -24,7 +24,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DIST=$REPO/dist
 BENCH_JAR=""
-POOLS="16 0"
+POOLS="256 0"
 CONNECTIONS=16
 WARMUP=5
 DURATION=10

@@ -27,7 +27,7 @@ NAMES = {
     "gateway-auth": "gateway + auth-apikey",
     "gateway-auth-rl": "gateway + auth-apikey + ratelimit",
     "gateway-mcp-hit": "gateway + cache-mcp, hit (POST tools/list)",
-    "portal-pool16": "Portal path, pool on (16)",
+    "portal-pool256": "Portal path, pool on (256)",
     "portal-pool0": "Portal path, pool off (0)",
 }
 ORDER = list(NAMES)
@@ -175,11 +175,11 @@ def main():
         natives = [f"{t} {fmt(rss(t), 1)} MiB" for t in ("nginx", "haproxy") if t in targets]
         w("- peak RSS of the gateway JVM (default flags): " + ", ".join(f"{t} {fmt(rss(t))} MiB" for t in gws)
           + ("; for scale: " + ", ".join(natives) if natives else ""))
-    if "portal-pool16" in targets or "portal-pool0" in targets:
+    if "portal-pool256" in targets or "portal-pool0" in targets:
         parts = []
-        for t in ("portal-pool16", "portal-pool0"):
+        for t in ("portal-pool256", "portal-pool0"):
             if t in targets:
-                parts.append(f"{'pool on' if t.endswith('16') else 'pool off'}: "
+                parts.append(f"{'pool off' if t == 'portal-pool0' else 'pool on'}: "
                              + ", ".join(f"{fmt(rps[(t, c)])} req/s at {c}" for c in conns))
         w("- Portal path (gateway → relay → tunnel → backend): " + "; ".join(parts))
     worst = max(((spread(t, c), t, c) for t in targets for c in conns if spread(t, c) is not None), default=None)

@@ -76,7 +76,7 @@ public record GatewayConfig(
       handshakeTimeout = handshakeTimeout == null ? Duration.ofSeconds(10) : handshakeTimeout;
       leaseCacheTtl = leaseCacheTtl == null ? Duration.ofSeconds(10) : leaseCacheTtl;
       reconnectMax = reconnectMax == null ? Duration.ofSeconds(30) : reconnectMax;
-      maxIdlePerLease = maxIdlePerLease == null ? 16 : maxIdlePerLease;
+      maxIdlePerLease = maxIdlePerLease == null ? 256 : maxIdlePerLease;
       idleTimeout = idleTimeout == null ? Duration.ofSeconds(60) : idleTimeout;
     }
 

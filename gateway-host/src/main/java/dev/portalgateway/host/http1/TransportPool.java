@@ -2,11 +2,19 @@ package dev.portalgateway.host.http1;
 
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 
 /**
  * Idle keep-alive transports to one upstream, newest first. Bounded in count; a transport idle
  * longer than {@code idleTimeoutNanos}, or closed by the far side, is discarded at checkout.
+ *
+ * <p>Checkout takes the newest, so the oldest transports are the ones a smaller load no longer
+ * needs: they age at the tail, and every release (and {@link #evictExpired}) closes those idle
+ * past the timeout. That lets the count bound be generous (a burst of N concurrent requests
+ * keeps N transports for the next burst, instead of closing all but a few and paying a new
+ * connection or handshake for each of the rest) without holding the surplus forever.
  */
 public final class TransportPool implements AutoCloseable {
   /** Opens a new transport when the pool has none. */
@@ -58,19 +66,55 @@ public final class TransportPool implements AutoCloseable {
 
   /** Takes back a connection whose last exchange completed cleanly. */
   void release(Connection c) {
-    Idle evicted = null;
+    Connection evicted = null;
+    List<Connection> expired = null;
     synchronized (this) {
       if (closed) {
-        evicted = new Idle(c, 0);
+        evicted = c;
       } else {
-        idle.addFirst(new Idle(c, System.nanoTime()));
+        long now = System.nanoTime();
+        idle.addFirst(new Idle(c, now));
         if (idle.size() > maxIdle) {
-          evicted = idle.pollLast();
+          evicted = idle.pollLast().connection();
         }
+        expired = pollExpired(now);
       }
     }
     if (evicted != null) {
-      evicted.connection().closeQuietly();
+      evicted.closeQuietly();
+    }
+    closeAll(expired);
+  }
+
+  /**
+   * Closes the idle transports kept longer than the idle timeout. Releases do this as they go;
+   * call it periodically as well, so a pool that has gone quiet does not keep its transports (and
+   * whatever the far side holds for them) open until the next request.
+   */
+  public void evictExpired() {
+    List<Connection> expired;
+    synchronized (this) {
+      expired = pollExpired(System.nanoTime());
+    }
+    closeAll(expired);
+  }
+
+  /** @return the expired transports removed from the tail, or {@code null} for none (the usual case) */
+  private List<Connection> pollExpired(long now) {
+    List<Connection> expired = null;
+    for (Idle oldest = idle.peekLast(); oldest != null && now - oldest.since() >= idleTimeoutNanos;
+        oldest = idle.peekLast()) {
+      if (expired == null) {
+        expired = new ArrayList<>();
+      }
+      expired.add(idle.pollLast().connection());
+    }
+    return expired;
+  }
+
+  private static void closeAll(List<Connection> connections) {
+    if (connections != null) {
+      connections.forEach(Connection::closeQuietly);
     }
   }
 

@@ -51,6 +51,7 @@ public final class PortalConnector implements Connector {
   private record LeasePool(String label, TransportPool pool, Http1Client client) {}
 
   private final Duration responseTimeout;
+  private java.util.concurrent.ScheduledFuture<?> sweep;
 
   private PortalConnector(RelayConfig config, PortalIdentity identity, ScheduledExecutorService timers,
       Duration responseTimeout, GatewayMetrics metrics) {
@@ -79,6 +80,12 @@ public final class PortalConnector implements Connector {
     JsonLog.info("relay", "gateway Portal identity", "id", identity.id(), "relays", String.join(",", config.allUrls()));
     PortalConnector connector = new PortalConnector(config, identity, timers, responseTimeout, metrics);
     connector.link.start();
+    // Releases close expired idle connections as they go; this covers a lease that went quiet,
+    // whose pool would otherwise hold its connections (and the tunnel's) until the next request.
+    long sweepMillis = Math.max(1000, config.idleTimeout().toMillis() / 2);
+    connector.sweep = timers.scheduleWithFixedDelay(
+        () -> connector.clients.values().forEach(p -> p.pool().evictExpired()),
+        sweepMillis, sweepMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
     return connector;
   }
 
@@ -210,6 +217,9 @@ public final class PortalConnector implements Connector {
 
   @Override
   public void close() {
+    if (sweep != null) {
+      sweep.cancel(false);
+    }
     link.close();
     clients.values().forEach(p -> p.client().close());
     clients.clear();

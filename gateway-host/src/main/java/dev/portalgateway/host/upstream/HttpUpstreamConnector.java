@@ -25,8 +25,11 @@ import java.util.concurrent.TimeUnit;
  * one the Portal connector runs over its encrypted streams).
  */
 public final class HttpUpstreamConnector implements Connector {
-  /** Idle connections kept per upstream. */
-  private static final int MAX_IDLE = 64;
+  /**
+   * Idle connections kept per upstream: enough for a burst of that many concurrent requests to
+   * find its connections again; the surplus closes after the idle timeout.
+   */
+  private static final int MAX_IDLE = 256;
   /** Shorter than common server keep-alive timeouts would be ideal; stale ones are detected anyway. */
   private static final long IDLE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
 

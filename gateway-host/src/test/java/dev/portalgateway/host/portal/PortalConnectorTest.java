@@ -147,11 +147,61 @@ class PortalConnectorTest {
           .contains("portal_gateway_relay_bytes_total{lease=\"demo\",direction=\"out\",}")
           .contains("portal_gateway_relay_pooled_connections{lease=\"demo\",}");
       // Keep-alive through the relay: 22 requests to "demo" needed far fewer handshakes.
-      java.util.regex.Matcher handshakes = java.util.regex.Pattern
-          .compile("portal_gateway_relay_handshakes_total\\{lease=\"demo\",outcome=\"ok\",} ([0-9.]+)").matcher(metrics);
-      assertThat(handshakes.find()).isTrue();
-      assertThat(Double.parseDouble(handshakes.group(1))).isLessThan(10);
+      assertThat(handshakes(metrics)).isLessThan(10);
     }
+  }
+
+  @Test
+  void aBurstOfConcurrentRequestsKeepsItsConnectionsForTheNextBurst() throws Exception {
+    int concurrent = 40; // more than the old default of 16 idle connections per lease
+    var arrived = new java.util.concurrent.atomic.AtomicReference<CountDownLatch>();
+    backend.route("/together", ex -> {
+      CountDownLatch wave = arrived.get();
+      wave.countDown();
+      try {
+        // Hold every request until all of the wave are in flight: the gateway needs one
+        // connection to the lease per request, 40 at once.
+        assertThat(wave.await(20, TimeUnit.SECONDS)).isTrue();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      TestBackend.respond(ex, 200, "text/plain", "ok");
+    });
+    try (TestGateway g = gateway(relay.url().toString())) {
+      await(() -> ready(g));
+      for (int wave = 1; wave <= 3; wave++) {
+        arrived.set(new CountDownLatch(concurrent));
+        java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> inFlight = new java.util.ArrayList<>();
+        for (int i = 0; i < concurrent; i++) {
+          inFlight.add(g.client().sendAsync(HttpRequest.newBuilder(g.uri("/peer/demo/together")).build(),
+              HttpResponse.BodyHandlers.ofString()));
+        }
+        for (var response : inFlight) {
+          assertThat(response.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        }
+        // The first wave opened one connection per request; later waves found them all pooled.
+        assertThat(handshakes(g.metrics())).as("handshakes after wave %d", wave).isEqualTo(concurrent);
+        // A connection returns to the pool just after its response went out: wait for all of them.
+        await(() -> pooled(g) == concurrent);
+      }
+    }
+  }
+
+  private static int pooled(TestGateway g) {
+    try {
+      java.util.regex.Matcher m = java.util.regex.Pattern
+          .compile("portal_gateway_relay_pooled_connections\\{lease=\"demo\",} ([0-9.]+)").matcher(g.metrics());
+      return m.find() ? (int) Double.parseDouble(m.group(1)) : -1;
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  private static double handshakes(String metrics) {
+    java.util.regex.Matcher handshakes = java.util.regex.Pattern
+        .compile("portal_gateway_relay_handshakes_total\\{lease=\"demo\",outcome=\"ok\",} ([0-9.]+)").matcher(metrics);
+    assertThat(handshakes.find()).isTrue();
+    return Double.parseDouble(handshakes.group(1));
   }
 
   @Test

@@ -1,0 +1,133 @@
+package dev.portalgateway.host.http1;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The pool over real loopback sockets: what it keeps, what it closes, and when. */
+class TransportPoolTest {
+  private ServerSocket server;
+  private final LinkedBlockingQueue<Socket> accepted = new LinkedBlockingQueue<>();
+  private final AtomicInteger opened = new AtomicInteger();
+
+  @BeforeEach
+  void listen() throws IOException {
+    server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
+    Thread.ofVirtual().start(() -> {
+      try {
+        while (true) {
+          accepted.add(server.accept());
+        }
+      } catch (IOException closed) {
+        // the test is over
+      }
+    });
+  }
+
+  @AfterEach
+  void close() throws IOException {
+    server.close();
+    for (Socket s : accepted) {
+      s.close();
+    }
+  }
+
+  private TransportPool pool(int maxIdle, long idleTimeoutMillis) {
+    return new TransportPool(() -> {
+      opened.incrementAndGet();
+      return SocketTransport.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()), 2000);
+    }, maxIdle, TimeUnit.MILLISECONDS.toNanos(idleTimeoutMillis));
+  }
+
+  private List<Socket> serverSides(int n) throws InterruptedException {
+    List<Socket> sides = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Socket s = accepted.poll(5, TimeUnit.SECONDS);
+      assertThat(s).as("server side %d", i).isNotNull();
+      sides.add(s);
+    }
+    return sides;
+  }
+
+  /** @return whether the gateway closed this connection: the server side reads end of stream */
+  private static boolean closedByPool(Socket serverSide, int waitMillis) throws IOException {
+    serverSide.setSoTimeout(waitMillis);
+    try {
+      return serverSide.getInputStream().read() < 0;
+    } catch (java.net.SocketTimeoutException stillOpen) {
+      return false;
+    }
+  }
+
+  @Test
+  void aBurstKeepsAllItsConnectionsUpToTheBoundAndReusesThemNewestFirst() throws Exception {
+    try (TransportPool pool = pool(40, 60_000)) {
+      List<TransportPool.Connection> burst = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        burst.add(pool.open());
+      }
+      burst.forEach(pool::release);
+      assertThat(pool.idleCount()).isEqualTo(40);
+      List<Socket> sides = serverSides(50);
+      // The ten released first are the oldest: the bound closed those.
+      long closed = 0;
+      for (Socket side : sides.subList(0, 10)) {
+        closed += closedByPool(side, 2000) ? 1 : 0;
+      }
+      assertThat(closed).isEqualTo(10);
+
+      List<TransportPool.Connection> again = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        TransportPool.Connection c = pool.pooled();
+        assertThat(c).isNotNull();
+        again.add(c);
+      }
+      assertThat(again.getFirst()).isSameAs(burst.getLast());
+      assertThat(pool.pooled()).isNull();
+      assertThat(opened).hasValue(50);
+    }
+  }
+
+  @Test
+  void connectionsIdleLongerThanTheTimeoutAreClosedBySweepAndByLaterReleases() throws Exception {
+    try (TransportPool pool = pool(100, 1500)) {
+      List<TransportPool.Connection> first = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        first.add(pool.open());
+      }
+      first.forEach(pool::release);
+      List<Socket> firstSides = serverSides(3);
+      Thread.sleep(1700);
+
+      // A release after the timeout closes the expired connections behind it, not itself.
+      TransportPool.Connection fresh = pool.open();
+      Socket freshSide = serverSides(1).getFirst();
+      pool.release(fresh);
+      assertThat(pool.idleCount()).isEqualTo(1);
+      for (Socket side : firstSides) {
+        assertThat(closedByPool(side, 2000)).isTrue();
+      }
+      assertThat(closedByPool(freshSide, 50)).isFalse();
+
+      // With no traffic at all, the periodic sweep closes it once it has expired.
+      pool.evictExpired();
+      assertThat(pool.idleCount()).isEqualTo(1);
+      Thread.sleep(1700);
+      pool.evictExpired();
+      assertThat(pool.idleCount()).isZero();
+      assertThat(closedByPool(freshSide, 2000)).isTrue();
+    }
+  }
+}
