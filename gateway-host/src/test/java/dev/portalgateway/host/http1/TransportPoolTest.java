@@ -90,12 +90,12 @@ class TransportPoolTest {
 
       List<TransportPool.Connection> again = new ArrayList<>();
       for (int i = 0; i < 40; i++) {
-        TransportPool.Connection c = pool.pooled();
+        TransportPool.Connection c = pool.pooled(false);
         assertThat(c).isNotNull();
         again.add(c);
       }
       assertThat(again.getFirst()).isSameAs(burst.getLast());
-      assertThat(pool.pooled()).isNull();
+      assertThat(pool.pooled(false)).isNull();
       assertThat(opened).hasValue(50);
     }
   }

@@ -1,0 +1,156 @@
+package dev.portalgateway.host.http1;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portalgateway.api.Body;
+import dev.portalgateway.api.Headers;
+import dev.portalgateway.api.Response;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The gateway's HTTP/1.1 client against a raw loopback upstream that records each request head
+ * and closes a kept-alive connection right after answering, without saying so (no
+ * {@code Connection: close}), as servers do when their keep-alive timeout or request limit runs
+ * out. Whether the pool notices at checkout or the request finds out as it is sent, the client
+ * must get its answer from a new connection, never a 502.
+ */
+class Http1ClientTest {
+  private ServerSocket server;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicInteger requests = new AtomicInteger();
+  private final java.util.concurrent.LinkedBlockingQueue<byte[]> heads = new java.util.concurrent.LinkedBlockingQueue<>();
+
+  @BeforeEach
+  void listen() throws IOException {
+    server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread.ofVirtual().start(() -> {
+      try {
+        while (true) {
+          Socket s = server.accept();
+          connections.incrementAndGet();
+          Thread.ofVirtual().start(() -> answerOnceAndClose(s));
+        }
+      } catch (IOException closed) {
+        // the test is over
+      }
+    });
+  }
+
+  @AfterEach
+  void close() throws IOException {
+    server.close();
+  }
+
+  /** Reads one request (head, then a chunked or Content-Length body), answers it, closes. */
+  private void answerOnceAndClose(Socket s) {
+    try (s) {
+      s.setSoTimeout(10_000);
+      InputStream in = s.getInputStream();
+      String head = readUntil(in, "\r\n\r\n");
+      heads.add(head.getBytes(StandardCharsets.ISO_8859_1));
+      String lower = head.toLowerCase(java.util.Locale.ROOT);
+      if (lower.contains("transfer-encoding: chunked")) {
+        readUntil(in, "0\r\n\r\n");
+      } else if (lower.contains("content-length: ")) {
+        int at = lower.indexOf("content-length: ") + 16;
+        int length = Integer.parseInt(lower.substring(at, lower.indexOf("\r\n", at)).trim());
+        in.readNBytes(length);
+      }
+      int n = requests.incrementAndGet();
+      String body = "answer " + n;
+      OutputStream out = s.getOutputStream();
+      out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+          .getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      // Let the client read the answer and pool the connection before it goes away.
+      Thread.sleep(100);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      // a client that went away; the test's assertions say what matters
+    }
+  }
+
+  private static String readUntil(InputStream in, String end) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    while (!sb.toString().endsWith(end)) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("closed");
+      }
+      sb.append((char) b);
+    }
+    return sb.toString();
+  }
+
+  private Http1Client client() {
+    TransportPool pool = new TransportPool(
+        () -> SocketTransport.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()), 2000),
+        16, TimeUnit.SECONDS.toNanos(30));
+    return new Http1Client(pool, "127.0.0.1:" + server.getLocalPort(), 5000);
+  }
+
+  private static String text(Response r) throws IOException {
+    try (InputStream in = r.body().open()) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void aRequestWithoutABodyIsResentOnANewConnectionWhenThePooledOneWasClosed() throws Exception {
+    try (Http1Client client = client()) {
+      assertThat(text(client.send("GET", "/a", Headers.empty(), Body.empty()))).isEqualTo("answer 1");
+      Thread.sleep(300); // the server has closed the pooled connection by now
+      Response second = client.send("GET", "/b", Headers.empty(), Body.empty());
+      assertThat(second.status()).isEqualTo(200);
+      assertThat(text(second)).isEqualTo("answer 2");
+      assertThat(connections).hasValue(2);
+    }
+  }
+
+  @Test
+  void aStreamingBodyNeverGoesOutOnAConnectionTheServerClosed() throws Exception {
+    try (Http1Client client = client()) {
+      assertThat(text(client.send("GET", "/a", Headers.empty(), Body.empty()))).isEqualTo("answer 1");
+      Thread.sleep(300);
+      // A body read from the client as it arrives cannot be sent twice: the pool must check the
+      // connection before handing it out, however recently it was used.
+      byte[] upload = "x".repeat(64 * 1024).getBytes(StandardCharsets.US_ASCII);
+      Body streaming = Body.ofStream(new ByteArrayInputStream(upload), -1);
+      Response second = client.send("POST", "/upload", Headers.empty(), streaming);
+      assertThat(second.status()).isEqualTo(200);
+      assertThat(text(second)).isEqualTo("answer 2");
+      assertThat(connections).hasValue(2);
+    }
+  }
+
+  @Test
+  void theHeadCarriesTheFieldsAndNeverACharacterThatCouldEndALine() throws Exception {
+    try (Http1Client client = client()) {
+      Headers fields = Headers.builder()
+          .add("X-Plain", "a b")
+          .add("X-Beyond-Latin-1", "x\u010Ay\u010Dz\u20ACw") // low bytes 0A and 0D: LF and CR
+          .add("x-latin-1", "caf\u00e9")
+          .add("CONNECTION", "keep-alive") // the codec's own fields are never copied, in any case
+          .add("Content-Length", "99")
+          .build();
+      assertThat(client.send("GET", "/path?q=1", fields, Body.empty()).status()).isEqualTo(200);
+      byte[] head = heads.poll(5, TimeUnit.SECONDS);
+      assertThat(head).isNotNull();
+      String text = new String(head, StandardCharsets.ISO_8859_1);
+      assertThat(text).isEqualTo("GET /path?q=1 HTTP/1.1\r\nHost: 127.0.0.1:" + server.getLocalPort() + "\r\n"
+          + "X-Plain: a b\r\nX-Beyond-Latin-1: x?y?z?w\r\nx-latin-1: caf\u00e9\r\n\r\n");
+    }
+  }
+}
