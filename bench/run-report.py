@@ -173,7 +173,7 @@ def main():
     gws = [t for t in targets if t.startswith("gateway") or t.startswith("portal")]
     if gws:
         natives = [f"{t} {fmt(rss(t), 1)} MiB" for t in ("nginx", "haproxy") if t in targets]
-        w("- peak RSS of the gateway JVM (default flags): " + ", ".join(f"{t} {fmt(rss(t))} MiB" for t in gws)
+        w("- peak RSS of the gateway JVM (JVM flags as in the header above): " + ", ".join(f"{t} {fmt(rss(t))} MiB" for t in gws)
           + ("; for scale: " + ", ".join(natives) if natives else ""))
     if "portal-pool256" in targets or "portal-pool0" in targets:
         parts = []
