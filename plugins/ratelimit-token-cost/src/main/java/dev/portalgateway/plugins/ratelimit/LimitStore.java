@@ -1,6 +1,7 @@
 package dev.portalgateway.plugins.ratelimit;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Where the counters of the limits live: in this process ({@code store: local}) or in Redis,
@@ -23,6 +24,18 @@ import java.time.Duration;
 interface LimitStore extends AutoCloseable {
 
   /**
+   * Takes one token from every bucket, or from none: when any of them has no token, the others
+   * keep theirs. A request limited in several dimensions (its principal, its address, its lease,
+   * the whole gateway) is then refused without using up its allowance in the others, and a shared
+   * store answers for all of them in one round trip.
+   *
+   * @param buckets the request's buckets, each key at most once
+   * @return what each bucket had, in the same order: {@link BucketResult#allowed()} when it had a
+   *     token. The tokens were taken only when every bucket had one.
+   */
+  List<BucketResult> takeAll(List<RateBucket> buckets) throws StoreUnavailableException;
+
+  /**
    * Takes one token from a bucket, if it has one.
    *
    * @param key the bucket, such as {@code "req:ip:192.0.2.1"}; the store adds its own prefix
@@ -30,7 +43,9 @@ interface LimitStore extends AutoCloseable {
    * @param burst the bucket's capacity, ≥ 1; a new bucket starts full
    * @return what happened
    */
-  BucketResult take(String key, double ratePerSecond, long burst) throws StoreUnavailableException;
+  default BucketResult take(String key, double ratePerSecond, long burst) throws StoreUnavailableException {
+    return takeAll(List.of(new RateBucket(key, ratePerSecond, burst))).getFirst();
+  }
 
   /**
    * Adds {@code amount} to the counter of the current window of {@code key}, unless the counter

@@ -5,6 +5,8 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToLongFunction;
 
@@ -17,9 +19,9 @@ import java.util.function.ToLongFunction;
  * are active at once does the cache evict live counters, and then a client gets a fresh allowance:
  * the price of a bound that an attacker inventing keys cannot push.
  *
- * <p>Thread-safe: each operation is one atomic {@code compute} on its key, so concurrent requests
- * (on any number of virtual threads) never take more than the bucket holds. Never throws
- * {@link StoreUnavailableException}.
+ * <p>Thread-safe: a bucket changes only under its own lock and a budget window only inside one
+ * atomic {@code compute} on its key, so concurrent requests (on any number of virtual threads)
+ * never take more than a bucket or window holds. Never throws {@link StoreUnavailableException}.
  */
 final class LocalLimitStore implements LimitStore {
   static final int MAX_ENTRIES = 100_000;
@@ -49,15 +51,44 @@ final class LocalLimitStore implements LimitStore {
   }
 
   @Override
-  public BucketResult take(String key, double ratePerSecond, long burst) {
-    LimitArguments.checkBucket(ratePerSecond, burst);
+  public List<BucketResult> takeAll(List<RateBucket> buckets) {
+    buckets.forEach(b -> LimitArguments.checkBucket(b.ratePerSecond(), b.burst()));
     long now = clock.millis();
-    // A read and a lock on the one bucket, not a compute: this runs for every request, and a
-    // compute is a cache write (expiry bookkeeping under the map's bin lock) each time.
-    Bucket b = buckets.get(key, k -> new Bucket(burst, now, Bucket.millisFor(burst, ratePerSecond)));
-    synchronized (b) {
-      return b.take(now, ratePerSecond, burst);
+    BucketResult[] results = new BucketResult[buckets.size()];
+    Bucket[] taken = new Bucket[results.length];
+    int refused = -1;
+    for (int i = 0; i < results.length; i++) {
+      RateBucket spec = buckets.get(i);
+      // A read and a lock on the one bucket, not a compute: this runs for every request, and a
+      // compute is a cache write (expiry bookkeeping under the map's bin lock) each time.
+      Bucket b = bucketFor(spec, now);
+      synchronized (b) {
+        results[i] = b.take(now, spec.ratePerSecond(), spec.burst(), refused < 0);
+      }
+      if (refused < 0 && results[i].allowed()) {
+        taken[i] = b;
+      } else if (refused < 0) {
+        refused = i;
+        // All or nothing: the earlier buckets get their tokens back. Until they do, a concurrent
+        // request may find one of them a token short, never a token over.
+        for (int j = 0; j < i; j++) {
+          synchronized (taken[j]) {
+            taken[j].giveBack(buckets.get(j).burst());
+          }
+        }
+      }
     }
+    return Arrays.asList(results);
+  }
+
+  /** The same as {@link LimitStore#take}, declared without the exception this store never throws. */
+  @Override
+  public BucketResult take(String key, double ratePerSecond, long burst) {
+    return takeAll(List.of(new RateBucket(key, ratePerSecond, burst))).getFirst();
+  }
+
+  private Bucket bucketFor(RateBucket spec, long now) {
+    return buckets.get(spec.key(), k -> new Bucket(spec.burst(), now, Bucket.millisFor(spec.burst(), spec.ratePerSecond())));
   }
 
   @Override
@@ -134,7 +165,12 @@ final class LocalLimitStore implements LimitStore {
       this.refillMillis = refillMillis;
     }
 
-    BucketResult take(long now, double rate, long burst) {
+    /**
+     * Refills by the time elapsed, then takes a token if there is one and {@code takeIfThere}.
+     *
+     * @return {@code allowed} when the bucket had a token (taken or not)
+     */
+    BucketResult take(long now, double rate, long burst, boolean takeIfThere) {
       // A clock stepped back refills nothing, and refilling resumes from the new time.
       double refill = now > lastMillis ? (now - lastMillis) * rate / 1000.0 : 0;
       tokens = Math.min(burst, tokens + refill);
@@ -142,13 +178,20 @@ final class LocalLimitStore implements LimitStore {
       boolean allowed = tokens >= 1 - EPSILON;
       Duration retryAfter = Duration.ZERO;
       if (allowed) {
-        tokens = Math.max(0, tokens - 1);
+        if (takeIfThere) {
+          tokens = Math.max(0, tokens - 1);
+        }
       } else {
         retryAfter = Duration.ofMillis(millisFor(1 - tokens, rate));
       }
       long toFull = millisFor(burst - tokens, rate);
       refillMillis = millisFor(burst, rate);
       return new BucketResult(allowed, (long) Math.floor(tokens + EPSILON), burst, Duration.ofMillis(toFull), retryAfter);
+    }
+
+    /** Returns a token taken by {@link #take}, as the request that took it was refused elsewhere. */
+    void giveBack(long burst) {
+      tokens = Math.min(burst, tokens + 1);
     }
 
     /** @return whole milliseconds (rounded up) for {@code tokens} to flow in, capped near 30,000 years */

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -39,37 +40,58 @@ final class RedisLimitStore implements LimitStore {
   private static final long MARGIN_MILLIS = 2_000;
 
   /**
-   * KEYS[1] the bucket; ARGV rate (tokens/s), burst, margin (ms). Refills by Redis time elapsed,
-   * takes a token if there is one (1e-9 absorbs float rounding, so 0.9999999999 counts as 1).
-   * Returns {allowed 0|1, whole tokens left, µs until full, µs until a token when refused}.
+   * KEYS[1..n] the buckets; ARGV[1] margin (ms), then rate (tokens/s) and burst of each bucket.
+   * Refills each by Redis time elapsed; takes a token from every one only if every one has a token
+   * (1e-9 absorbs float rounding, so 0.9999999999 counts as 1). Returns, per bucket, {had a token
+   * 0|1, whole tokens left, µs until full, µs until a token when it had none}.
    */
-  private static final Script TAKE = new Script("""
-      local rate = tonumber(ARGV[1])
-      local burst = tonumber(ARGV[2])
+  private static final Script TAKE_ALL = new Script("""
       local time = redis.call('TIME')
       local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-      local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-      local tokens = tonumber(state[1])
-      local ts = tonumber(state[2])
-      if tokens == nil or ts == nil then
-        tokens = burst
-      elseif now > ts then
-        tokens = math.min(burst, tokens + (now - ts) * rate / 1000000)
-      else
-        tokens = math.min(burst, tokens)
+      local margin = tonumber(ARGV[1])
+      local tokens = {}
+      local all = true
+      for i = 1, #KEYS do
+        local burst = tonumber(ARGV[2 * i + 1])
+        local state = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
+        local t = tonumber(state[1])
+        local ts = tonumber(state[2])
+        if t == nil or ts == nil then
+          t = burst
+        elseif now > ts then
+          t = math.min(burst, t + (now - ts) * tonumber(ARGV[2 * i]) / 1000000)
+        else
+          t = math.min(burst, t)
+        end
+        tokens[i] = t
+        if t < 1 - 1e-9 then
+          all = false
+        end
       end
-      local allowed = 0
-      local retry = 0
-      if tokens >= 1 - 1e-9 then
-        allowed = 1
-        tokens = math.max(0, tokens - 1)
-      else
-        retry = math.min(1e15, math.ceil((1 - tokens) * 1000000 / rate))
+      local out = {}
+      for i = 1, #KEYS do
+        local rate = tonumber(ARGV[2 * i])
+        local burst = tonumber(ARGV[2 * i + 1])
+        local t = tokens[i]
+        local had = 0
+        local retry = 0
+        if t >= 1 - 1e-9 then
+          had = 1
+          if all then
+            t = math.max(0, t - 1)
+          end
+        else
+          retry = math.min(1e15, math.ceil((1 - t) * 1000000 / rate))
+        end
+        local full = math.min(1e15, math.ceil((burst - t) * 1000000 / rate))
+        redis.call('HSET', KEYS[i], 'tokens', t, 'ts', now)
+        redis.call('PEXPIRE', KEYS[i], string.format('%.0f', math.ceil(full / 1000) + margin))
+        out[4 * i - 3] = had
+        out[4 * i - 2] = math.floor(t + 1e-9)
+        out[4 * i - 1] = full
+        out[4 * i] = retry
       end
-      local full = math.min(1e15, math.ceil((burst - tokens) * 1000000 / rate))
-      redis.call('HSET', KEYS[1], 'tokens', tokens, 'ts', now)
-      redis.call('PEXPIRE', KEYS[1], string.format('%.0f', math.ceil(full / 1000) + tonumber(ARGV[3])))
-      return {allowed, math.floor(tokens + 1e-9), full, retry}
+      return out
       """);
 
   /**
@@ -148,12 +170,29 @@ final class RedisLimitStore implements LimitStore {
   }
 
   @Override
-  public BucketResult take(String key, double ratePerSecond, long burst) throws StoreUnavailableException {
-    LimitArguments.checkBucket(ratePerSecond, burst);
-    List<Long> r = integers(eval(TAKE, keyPrefix + key, Double.toString(ratePerSecond), Long.toString(burst),
-        Long.toString(MARGIN_MILLIS)), 4);
-    boolean allowed = r.get(0) == 1;
-    return new BucketResult(allowed, r.get(1), burst, micros(r.get(2)), allowed ? Duration.ZERO : micros(r.get(3)));
+  public List<BucketResult> takeAll(List<RateBucket> buckets) throws StoreUnavailableException {
+    int n = buckets.size();
+    if (n == 0) {
+      return List.of();
+    }
+    String[] keys = new String[n];
+    String[] args = new String[1 + 2 * n];
+    args[0] = Long.toString(MARGIN_MILLIS);
+    for (int i = 0; i < n; i++) {
+      RateBucket b = buckets.get(i);
+      LimitArguments.checkBucket(b.ratePerSecond(), b.burst());
+      keys[i] = keyPrefix + b.key();
+      args[1 + 2 * i] = Double.toString(b.ratePerSecond());
+      args[2 + 2 * i] = Long.toString(b.burst());
+    }
+    List<Long> r = integers(eval(TAKE_ALL, keys, args), 4 * n);
+    BucketResult[] results = new BucketResult[n];
+    for (int i = 0; i < n; i++) {
+      boolean had = r.get(4 * i) == 1;
+      results[i] = new BucketResult(had, r.get(4 * i + 1), buckets.get(i).burst(), micros(r.get(4 * i + 2)),
+          had ? Duration.ZERO : micros(r.get(4 * i + 3)));
+    }
+    return Arrays.asList(results);
   }
 
   @Override
@@ -202,15 +241,19 @@ final class RedisLimitStore implements LimitStore {
   }
 
   private Object eval(Script script, String key, String... args) throws StoreUnavailableException {
+    return eval(script, new String[] {key}, args);
+  }
+
+  private Object eval(Script script, String[] keys, String[] args) throws StoreUnavailableException {
     try {
       try {
-        return client.send(script.command("EVALSHA", script.sha1, key, args));
+        return client.send(script.command("EVALSHA", script.sha1, keys, args));
       } catch (RedisClient.ErrorReply e) {
         if (!e.code().equals("NOSCRIPT")) {
           throw e;
         }
         // Redis lost its script cache (a restart, SCRIPT FLUSH, a failover): EVAL also caches it again.
-        return client.send(script.command("EVAL", script.source, key, args));
+        return client.send(script.command("EVAL", script.source, keys, args));
       }
     } catch (IOException e) {
       throw new StoreUnavailableException("Redis at " + client.endpoint().redacted() + " is unavailable: "
@@ -239,13 +282,13 @@ final class RedisLimitStore implements LimitStore {
       this(source, sha1(source));
     }
 
-    String[] command(String verb, String scriptOrSha, String key, String[] args) {
-      String[] command = new String[4 + args.length];
+    String[] command(String verb, String scriptOrSha, String[] keys, String[] args) {
+      String[] command = new String[3 + keys.length + args.length];
       command[0] = verb;
       command[1] = scriptOrSha;
-      command[2] = "1";
-      command[3] = key;
-      System.arraycopy(args, 0, command, 4, args.length);
+      command[2] = Integer.toString(keys.length);
+      System.arraycopy(keys, 0, command, 3, keys.length);
+      System.arraycopy(args, 0, command, 3 + keys.length, args.length);
       return command;
     }
 

@@ -2,12 +2,14 @@ package dev.portalgateway.plugins.ratelimit;
 
 import dev.portalgateway.plugins.ratelimit.RateLimitSettings.Override;
 import dev.portalgateway.plugins.ratelimit.RateLimitSettings.Rate;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
  * The request-rate buckets of one request: global, per lease, per principal and per client
- * address, with per-principal and per-lease overrides. Every configured bucket takes a token; the
- * first that has none refuses the request.
+ * address, with per-principal and per-lease overrides. A request takes a token from every
+ * configured bucket, or from none when one of them is empty: that one refuses it.
  */
 final class RequestLimiter {
   /**
@@ -47,34 +49,46 @@ final class RequestLimiter {
   }
 
   /**
-   * Takes a token from every bucket of the request, most specific first.
+   * Takes a token from every bucket of the request, or, when one of them is empty, from none: a
+   * request refused for its lease does not use up its principal's allowance. One store call, so
+   * one round trip to a shared store.
    *
    * @param principal the caller's identity ({@link Callers#principal})
    * @param clientBucket the caller's address bucket ({@link Callers#clientBucket})
    * @param lease the route
+   * @return refused, naming the first empty bucket's dimension (most specific first), or allowed
+   *     with the bucket that has the fewest tokens left
    */
   Decision check(LimitStore store, String principal, String clientBucket, String lease)
       throws StoreUnavailableException {
-    BucketResult tightest = null;
     Rate principalRate = override(principalOverrides, principal, perPrincipal);
     Rate leaseRate = override(leaseOverrides, lease, perLease);
-    String[] dimensions = {"principal", "client_ip", "lease", "global"};
-    String[] keys = {"req:principal:" + principal, "req:ip:" + clientBucket, "req:lease:" + lease, "req:global"};
-    Rate[] rates = {principalRate, perClientIp, leaseRate, global};
-    for (int i = 0; i < dimensions.length; i++) {
-      Rate rate = rates[i];
-      if (rate == null) {
-        continue;
-      }
-      BucketResult r = store.take(keys[i], rate.ratePerSecond(), rate.burst());
+    List<String> dimensions = new ArrayList<>(4);
+    List<RateBucket> buckets = new ArrayList<>(4);
+    add(buckets, dimensions, "principal", principalRate, "req:principal:", principal);
+    add(buckets, dimensions, "client_ip", perClientIp, "req:ip:", clientBucket);
+    add(buckets, dimensions, "lease", leaseRate, "req:lease:", lease);
+    add(buckets, dimensions, "global", global, "req:global", "");
+    List<BucketResult> results = store.takeAll(buckets);
+    BucketResult tightest = null;
+    for (int i = 0; i < results.size(); i++) {
+      BucketResult r = results.get(i);
       if (!r.allowed()) {
-        return new Decision(r, dimensions[i]);
+        return new Decision(r, dimensions.get(i));
       }
       if (tightest == null || r.remaining() < tightest.remaining()) {
         tightest = r;
       }
     }
     return new Decision(tightest, null);
+  }
+
+  private static void add(List<RateBucket> buckets, List<String> dimensions, String dimension, Rate rate,
+      String keyPrefix, String name) {
+    if (rate != null) {
+      buckets.add(new RateBucket(keyPrefix + name, rate.ratePerSecond(), rate.burst()));
+      dimensions.add(dimension);
+    }
   }
 
   private static Rate override(Map<String, Override> overrides, String name, Rate otherwise) {

@@ -194,6 +194,36 @@ abstract class LimitStoreContract {
   }
 
   @Test
+  void aRequestRefusedByOneOfItsBucketsTakesNoTokenFromTheOthers() throws Exception {
+    RateBucket roomy = new RateBucket(key("roomy"), 0.1, 3);
+    RateBucket tight = new RateBucket(key("tight"), 0.1, 1);
+    List<BucketResult> first = store.takeAll(List.of(roomy, tight));
+    assertThat(first).extracting(BucketResult::allowed).containsExactly(true, true);
+    assertThat(first).extracting(BucketResult::remaining).containsExactly(2L, 0L);
+
+    List<BucketResult> refused = store.takeAll(List.of(roomy, tight));
+    assertThat(refused).extracting(BucketResult::allowed).containsExactly(true, false);
+    assertThat(refused.get(1).retryAfter()).isGreaterThan(Duration.ofSeconds(9)).isLessThanOrEqualTo(Duration.ofSeconds(10));
+    assertThat(refused.get(1).limit()).isEqualTo(1);
+
+    // The refused request left "roomy" its two tokens.
+    assertThat(store.take(roomy.key(), 0.1, 3).remaining()).isEqualTo(1);
+    assertThat(store.take(roomy.key(), 0.1, 3).remaining()).isZero();
+    assertThat(store.take(roomy.key(), 0.1, 3).allowed()).isFalse();
+    assertThat(store.takeAll(List.of())).isEmpty();
+  }
+
+  @Test
+  void concurrentRequestsOverSeveralBucketsAreAdmittedByTheTightestAndCostTheOthersNothingMore() throws Exception {
+    RateBucket roomy = new RateBucket(key("roomy"), 0.001, 50);
+    RateBucket tight = new RateBucket(key("tight"), 0.001, 30);
+    assertThat(countAllowed(List.of(store), 200,
+        s -> s.takeAll(List.of(roomy, tight)).stream().allMatch(BucketResult::allowed))).isEqualTo(30);
+    // Only the 30 admitted requests took from "roomy": 20 tokens are left.
+    assertThat(countAllowed(List.of(store), 40, s -> s.take(roomy.key(), 0.001, 50).allowed())).isEqualTo(20);
+  }
+
+  @Test
   void concurrentReservationsNeverExceedTheLimit() throws Exception {
     assertThat(countAllowed(List.of(store), 200, s -> s.reserve(key("hot"), LONG_WINDOW, 50, 1).allowed())).isEqualTo(50);
     assertThat(store.used(key("hot"), LONG_WINDOW)).isEqualTo(50);

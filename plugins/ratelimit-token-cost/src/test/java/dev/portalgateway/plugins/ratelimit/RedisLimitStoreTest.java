@@ -88,6 +88,32 @@ class RedisLimitStoreTest extends LimitStoreContract {
   }
 
   @Test
+  void aRequestsBucketsCostOneRoundTripTogether() throws Exception {
+    List<RateBucket> four = List.of(new RateBucket(key("principal"), 10, 5), new RateBucket(key("ip"), 10, 5),
+        new RateBucket(key("lease"), 10, 5), new RateBucket(key("global"), 10, 5));
+    store.takeAll(four); // loads the script
+    long before = scriptCalls();
+    assertThat(store.takeAll(four)).extracting(BucketResult::remaining).containsExactly(3L, 3L, 3L, 3L);
+    assertThat(scriptCalls() - before).as("script calls for four buckets").isEqualTo(1);
+    for (RateBucket b : four) {
+      assertThat(inspector.send("TYPE", "pg-test:" + b.key())).isEqualTo("hash");
+    }
+  }
+
+  /** @return how many EVALSHA and EVAL commands Redis has run, from INFO commandstats */
+  private long scriptCalls() throws Exception {
+    String stats = (String) inspector.send("INFO", "commandstats");
+    long calls = 0;
+    for (String line : stats.split("\r\n")) {
+      if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+        String field = line.substring(line.indexOf("calls=") + 6);
+        calls += Long.parseLong(field.substring(0, field.indexOf(',')));
+      }
+    }
+    return calls;
+  }
+
+  @Test
   void scriptsAreSentAgainWhenRedisHasForgottenThem() throws Exception {
     assertThat(store.take(key("b"), 1, 5).remaining()).isEqualTo(4);
     assertThat(inspector.send("SCRIPT", "FLUSH")).isEqualTo("OK"); // as after a restart
