@@ -2,6 +2,7 @@ package dev.portalgateway.plugins.ratelimit;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
@@ -9,6 +10,12 @@ import java.util.function.LongSupplier;
  * of each waiting for its own timeout: with a dead Redis, a request then costs microseconds, not
  * the timeout. After the cool-down one call (the probe) goes through; its success closes the
  * breaker, its failure starts another cool-down. Calls made while the probe runs still fail fast.
+ *
+ * <p>A refused or broken connection opens the breaker at once: the server is gone. A reply that
+ * is late opens it only when {@value #TIMEOUTS_TO_OPEN} calls in a row were late: one slow reply
+ * (a busy machine, a long-running command, a pause) is load, not an outage, and opening the
+ * breaker for it would fail every request for the cool-down (with {@code on_store_failure:
+ * closed}, a second of 503s). A server that stopped answering costs a few timeouts, then nothing.
  *
  * <p>Thread-safe and lock-free: it sits on the path of every request.
  */
@@ -20,6 +27,11 @@ final class CircuitBreaker {
   private volatile boolean open;
   private volatile String lastFailure = "";
   private final AtomicBoolean probing = new AtomicBoolean();
+  /** Late replies since the last answer in time. */
+  private final AtomicInteger timeoutsInARow = new AtomicInteger();
+
+  /** How many late replies in a row open the breaker. */
+  static final int TIMEOUTS_TO_OPEN = 3;
 
   CircuitBreaker(Duration cooldown) {
     this(cooldown, System::nanoTime);
@@ -46,8 +58,19 @@ final class CircuitBreaker {
 
   /** The server answered: close the breaker. */
   void succeeded() {
+    timeoutsInARow.set(0);
     open = false;
     probing.set(false);
+  }
+
+  /**
+   * The server did not answer in time: opens the breaker when this makes {@value #TIMEOUTS_TO_OPEN}
+   * in a row, or when it is open already (a late probe).
+   */
+  void timedOut(String why) {
+    if (timeoutsInARow.incrementAndGet() >= TIMEOUTS_TO_OPEN || open) {
+      failed(why);
+    }
   }
 
   /** The server failed: calls fail fast for the cool-down. */

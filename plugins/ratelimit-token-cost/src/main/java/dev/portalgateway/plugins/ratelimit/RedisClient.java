@@ -98,6 +98,10 @@ final class RedisClient implements AutoCloseable {
         // Interrupted (shutting down, say), or every connection busy with other calls: either way
         // this says nothing about the server, so the other calls must not fail fast because of it.
         breaker.abandoned();
+      } else if (e instanceof SocketTimeoutException) {
+        // Late, not gone: the connection it was on is dropped (its reply may still come), the
+        // others stay; only several timeouts in a row open the breaker.
+        breaker.timedOut(describe(e));
       } else {
         breaker.failed(describe(e));
         // One broken connection usually means the others are broken too (a restart, a failover).

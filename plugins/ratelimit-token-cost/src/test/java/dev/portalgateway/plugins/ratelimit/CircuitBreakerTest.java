@@ -57,4 +57,32 @@ class CircuitBreakerTest {
     assertThat(breaker.isOpen()).isTrue();
     assertThat(breaker.tryPass()).isTrue();
   }
+
+  @Test
+  void lateRepliesOpenTheBreakerOnlyWhenSeveralComeInARow() {
+    for (int i = 1; i < CircuitBreaker.TIMEOUTS_TO_OPEN; i++) {
+      breaker.timedOut("Redis did not answer in time");
+    }
+    assertThat(breaker.isOpen()).as("one short of the threshold").isFalse();
+    breaker.succeeded(); // an answer in time starts the count again
+    for (int i = 1; i < CircuitBreaker.TIMEOUTS_TO_OPEN; i++) {
+      breaker.timedOut("Redis did not answer in time");
+    }
+    assertThat(breaker.isOpen()).isFalse();
+    assertThat(breaker.tryPass()).isTrue();
+    breaker.timedOut("Redis did not answer in time");
+    assertThat(breaker.isOpen()).isTrue();
+    assertThat(breaker.tryPass()).isFalse();
+  }
+
+  @Test
+  void aLateProbeStartsAnotherCooldownAtOnce() {
+    for (int i = 0; i < CircuitBreaker.TIMEOUTS_TO_OPEN; i++) {
+      breaker.timedOut("late");
+    }
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    assertThat(breaker.tryPass()).as("the probe").isTrue();
+    breaker.timedOut("late again");
+    assertThat(breaker.tryPass()).isFalse();
+  }
 }

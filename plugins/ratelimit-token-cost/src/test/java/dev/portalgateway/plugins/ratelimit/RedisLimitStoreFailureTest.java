@@ -59,27 +59,66 @@ class RedisLimitStoreFailureTest {
   }
 
   @Test
-  void aServerThatNeverAnswersCostsTheTimeoutOnceThenNothingUntilTheProbe() throws Exception {
+  void aServerThatNeverAnswersCostsAFewTimeoutsThenNothingUntilTheProbe() throws Exception {
     SilentServer silent = new SilentServer(socket -> {});
     RedisLimitStore store = store("redis://127.0.0.1:" + silent.port());
 
-    assertTimeoutPreemptively(HANG, () -> assertThatThrownBy(() -> store.take("k", 1, 1))
-        .isInstanceOf(StoreUnavailableException.class)
-        .hasCauseInstanceOf(SocketTimeoutException.class));
-    assertThat(silent.accepted.get()).isEqualTo(1);
+    // Each late call drops its connection (a reply may still come on it) and opens a new one.
+    for (int i = 1; i <= CircuitBreaker.TIMEOUTS_TO_OPEN; i++) {
+      assertTimeoutPreemptively(HANG, () -> assertThatThrownBy(() -> store.take("k", 1, 1))
+          .isInstanceOf(StoreUnavailableException.class)
+          .hasCauseInstanceOf(SocketTimeoutException.class));
+      assertThat(silent.accepted.get()).isEqualTo(i);
+      assertThat(store.failingFast()).isEqualTo(i == CircuitBreaker.TIMEOUTS_TO_OPEN);
+    }
 
     // Failing fast: no new connection, no waiting.
     for (int i = 0; i < 100; i++) {
       assertThatThrownBy(() -> store.used("k", Duration.ofMinutes(1)))
           .hasCauseInstanceOf(RedisClient.CircuitOpenException.class);
     }
-    assertThat(silent.accepted.get()).as("the network was left alone").isEqualTo(1);
+    assertThat(silent.accepted.get()).as("the network was left alone").isEqualTo(CircuitBreaker.TIMEOUTS_TO_OPEN);
 
-    // After the cool-down one call tries again, on a new connection (the old one was dropped).
+    // After the cool-down one call tries again, on a new connection; late again, it fails fast again.
     Thread.sleep(COOLDOWN.toMillis() + 50);
     assertTimeoutPreemptively(HANG, () -> assertThatThrownBy(() -> store.take("k", 1, 1))
         .hasCauseInstanceOf(SocketTimeoutException.class));
-    assertThat(silent.accepted.get()).isEqualTo(2);
+    assertThat(silent.accepted.get()).isEqualTo(CircuitBreaker.TIMEOUTS_TO_OPEN + 1);
+    assertThatThrownBy(() -> store.take("k", 1, 1)).hasCauseInstanceOf(RedisClient.CircuitOpenException.class);
+  }
+
+  @Test
+  void oneLateReplyFailsOnlyItsOwnCall() throws Exception {
+    RedisServerProcess server = RedisServerProcess.startOnFreePort();
+    cleanup.add(server);
+    // A cool-down far longer than the test: were the breaker opened, the calls below would fail.
+    RedisLimitStore store = new RedisLimitStore(
+        new RedisSettings(server.url(), Duration.ofMillis(500), Duration.ofMillis(200), 4, "pg-test:"),
+        Duration.ofMinutes(5));
+    cleanup.add(store);
+    assertThat(store.take("k", 0.001, 10).remaining()).isEqualTo(9);
+
+    // Redis runs one command at a time: a script that spins for 600 ms makes it late for everyone.
+    RedisClient busy = new RedisClient(RedisEndpoint.parse(server.url()), Duration.ofSeconds(2), Duration.ofSeconds(5), 1,
+        Duration.ofSeconds(1));
+    cleanup.add(busy);
+    Thread spinner = Thread.ofVirtual().start(() -> {
+      try {
+        busy.send("EVAL", "local s = redis.call('TIME') local n = 0 "
+            + "repeat local t = redis.call('TIME') n = (t[1] - s[1]) * 1000000 + (t[2] - s[2]) until n >= 600000 return 1", "0");
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    Thread.sleep(100);
+    assertTimeoutPreemptively(HANG, () -> assertThatThrownBy(() -> store.take("k", 0.001, 10))
+        .hasCauseInstanceOf(SocketTimeoutException.class));
+    spinner.join(5000);
+
+    assertThat(store.failingFast()).isFalse();
+    // The next call goes to Redis. Remaining 7, not 8: the late call's script ran once the spin
+    // was over; only its answer came too late for the gateway.
+    assertThat(store.take("k", 0.001, 10).remaining()).as("the next call goes to Redis").isEqualTo(7);
   }
 
   @Test
