@@ -1,8 +1,5 @@
 package dev.portalgateway.host.ops;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 /**
  * One JSON line per request. It records the path with credential query parameters redacted and
  * never any header value that could be a credential: the fields are chosen, not copied.
@@ -34,21 +31,25 @@ public final class AccessLog {
 
   /** Writes the entry's line. */
   public static void write(Entry e) {
-    Map<String, Object> f = new LinkedHashMap<>(24);
-    f.put("request_id", e.requestId());
-    f.put("method", e.method());
+    if (!JsonLog.enabled(System.Logger.Level.INFO)) {
+      return;
+    }
+    // Fields straight into the line, without a map of boxed values: this runs for every request.
+    StringBuilder sb = JsonLog.start(System.Logger.Level.INFO, "access");
+    JsonLog.field(sb, "request_id", e.requestId());
+    JsonLog.field(sb, "method", e.method());
     String query = Redaction.query(e.rawQuery());
-    f.put("path", query == null ? e.path() : e.path() + "?" + query);
-    f.put("route", e.route());
-    f.put("status", e.status());
-    f.put("duration_ms", Math.round(e.durationNanos() / 10_000.0) / 100.0);
-    f.put("upstream_ms", e.upstreamNanos() < 0 ? null : Math.round(e.upstreamNanos() / 10_000.0) / 100.0);
-    f.put("bytes_in", e.bytesIn());
-    f.put("bytes_out", e.bytesOut());
-    f.put("client", e.client());
-    f.put("user_agent", e.userAgent());
-    f.put("principal", e.principal());
-    f.put("outcome", e.outcome());
-    JsonLog.write(System.Logger.Level.INFO, "access", null, f, true);
+    JsonLog.field(sb, "path", query == null ? e.path() : e.path() + "?" + query);
+    JsonLog.field(sb, "route", e.route());
+    JsonLog.field(sb, "status", e.status());
+    JsonLog.field(sb, "duration_ms", Math.round(e.durationNanos() / 10_000.0) / 100.0);
+    JsonLog.field(sb, "upstream_ms", e.upstreamNanos() < 0 ? null : Math.round(e.upstreamNanos() / 10_000.0) / 100.0);
+    JsonLog.field(sb, "bytes_in", e.bytesIn());
+    JsonLog.field(sb, "bytes_out", e.bytesOut());
+    JsonLog.field(sb, "client", e.client());
+    JsonLog.field(sb, "user_agent", e.userAgent());
+    JsonLog.field(sb, "principal", e.principal());
+    JsonLog.field(sb, "outcome", e.outcome());
+    JsonLog.finish(sb, true);
   }
 }

@@ -142,15 +142,57 @@ public final class JsonLog {
     log(System.Logger.Level.ERROR, logger, message, keysAndValues);
   }
 
-  private static StringBuilder start(System.Logger.Level level, String logger) {
+  static StringBuilder start(System.Logger.Level level, String logger) {
     StringBuilder sb = new StringBuilder(256);
-    sb.append("{\"ts\":\"").append(Instant.now()).append("\",\"level\":\"").append(level.getName())
-        .append('"');
+    sb.append("{\"ts\":\"");
+    timestamp(sb, Instant.now());
+    sb.append("\",\"level\":\"").append(level.getName()).append('"');
     field(sb, "logger", logger);
     return sb;
   }
 
-  private static void finish(StringBuilder sb, boolean batch) {
+  /** The last second formatted, {@code 2026-11-26T16:30:29}: lines in the same second share it. */
+  private record Second(long epochSecond, String text) {}
+
+  private static volatile Second lastSecond = new Second(Long.MIN_VALUE, "");
+
+  /**
+   * Appends {@code t} exactly as {@link Instant#toString} does (UTC, the fraction in 3, 6 or 9
+   * digits, none when zero), formatting the date and time of day once per second: on a busy
+   * gateway the access log writes a line per request, and {@code Instant.toString} was a visible
+   * share of it (docs/performance.md).
+   */
+  static void timestamp(StringBuilder sb, Instant t) {
+    Second s = lastSecond;
+    if (s.epochSecond() != t.getEpochSecond()) {
+      String full = Instant.ofEpochSecond(t.getEpochSecond()).toString(); // ends in 'Z'
+      s = new Second(t.getEpochSecond(), full.substring(0, full.length() - 1));
+      lastSecond = s;
+    }
+    sb.append(s.text());
+    int nano = t.getNano();
+    if (nano > 0) {
+      sb.append('.');
+      if (nano % 1_000_000 == 0) {
+        digits(sb, nano / 1_000_000, 3);
+      } else if (nano % 1000 == 0) {
+        digits(sb, nano / 1000, 6);
+      } else {
+        digits(sb, nano, 9);
+      }
+    }
+    sb.append('Z');
+  }
+
+  private static void digits(StringBuilder sb, int value, int width) {
+    String text = Integer.toString(value);
+    for (int i = text.length(); i < width; i++) {
+      sb.append('0');
+    }
+    sb.append(text);
+  }
+
+  static void finish(StringBuilder sb, boolean batch) {
     sb.append("}\n");
     LOCK.lock();
     try {
@@ -168,22 +210,46 @@ public final class JsonLog {
   }
 
   static void field(StringBuilder sb, String key, Object value) {
-    sb.append(",\"");
-    JsonStringEncoder.getInstance().quoteAsString(key, sb);
-    sb.append("\":");
+    sb.append(',');
+    string(sb, key);
+    sb.append(':');
     if (value == null || (value instanceof Double d && !Double.isFinite(d)) || (value instanceof Float f && !Float.isFinite(f))) {
       sb.append("null"); // JSON has no NaN or Infinity
     } else if (value instanceof Number || value instanceof Boolean) {
       sb.append(value);
     } else if (value instanceof Throwable t) {
-      sb.append('"');
-      JsonStringEncoder.getInstance().quoteAsString(t.getClass().getSimpleName() + ": " + t.getMessage(), sb);
-      sb.append('"');
+      string(sb, t.getClass().getSimpleName() + ": " + t.getMessage());
     } else {
-      sb.append('"');
-      JsonStringEncoder.getInstance().quoteAsString(value.toString(), sb);
-      sb.append('"');
+      string(sb, value.toString());
     }
+  }
+
+  /** A number field, without boxing it. */
+  static void field(StringBuilder sb, String key, long value) {
+    sb.append(',');
+    string(sb, key);
+    sb.append(':').append(value);
+  }
+
+  /** A JSON string: quoted, and escaped only when it has something to escape (most have not). */
+  static void string(StringBuilder sb, String s) {
+    sb.append('"');
+    if (needsEscaping(s)) {
+      JsonStringEncoder.getInstance().quoteAsString(s, sb);
+    } else {
+      sb.append(s);
+    }
+    sb.append('"');
+  }
+
+  private static boolean needsEscaping(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c == '"' || c == '\\' || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A {@link System.Logger} that writes through this log, for plugins. */

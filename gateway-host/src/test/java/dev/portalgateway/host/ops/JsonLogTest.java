@@ -215,4 +215,50 @@ class JsonLogTest {
     JsonNode line = onlyLine();
     assertThat(line.has("ratio")).isTrue();
   }
+
+  @Test
+  void timestampsAreWrittenExactlyAsInstantWritesThem() {
+    // Each fraction width Instant.toString uses, and seconds that change, go back and come again.
+    String[] instants = {"2026-11-26T16:30:29Z", "2026-11-26T16:30:29.123Z", "2026-11-26T16:30:29.100Z",
+        "2026-11-26T16:30:29.123456Z", "2026-11-26T16:30:29.000001Z", "2026-11-26T16:30:29.123456789Z",
+        "2026-11-26T16:30:29.000000001Z", "2026-11-26T16:30:30.5Z", "2026-11-26T16:30:29.25Z",
+        "1970-01-01T00:00:00Z", "2099-12-31T23:59:59.999999999Z"};
+    for (String text : instants) {
+      Instant t = Instant.parse(text);
+      StringBuilder sb = new StringBuilder();
+      JsonLog.timestamp(sb, t);
+      assertThat(sb.toString()).as(text).isEqualTo(t.toString());
+    }
+  }
+
+  @Test
+  void anAccessLogLineHasEveryFieldInOrderTypedAndTheQueryRedacted() throws Exception {
+    AccessLog.write(new AccessLog.Entry("req-1", "POST", "/peer/demo/a \"b\"", "x=1&api_key=sk_live_secret&y=2",
+        "demo", 201, 1_234_567, 456_789, 10, 20_000_000_000L, "192.0.2.1", "curl/8.5.0 \u00e9", null, "ok"));
+    AccessLog.write(new AccessLog.Entry("req-2", "GET", "/nowhere", null, null, 404, 50_000, -1, 0, 0, "::1", null,
+        "key-1", "client_aborted"));
+    JsonLog.flush();
+    List<JsonNode> lines = lines();
+    assertThat(lines).hasSize(2);
+    JsonNode first = lines.get(0);
+    List<String> names = new ArrayList<>();
+    first.fieldNames().forEachRemaining(names::add);
+    assertThat(names).containsExactly("ts", "level", "logger", "request_id", "method", "path", "route", "status",
+        "duration_ms", "upstream_ms", "bytes_in", "bytes_out", "client", "user_agent", "principal", "outcome");
+    assertThat(first.get("logger").textValue()).isEqualTo("access");
+    assertThat(first.get("path").textValue()).startsWith("/peer/demo/a \"b\"?x=1&api_key=").endsWith("&y=2")
+        .doesNotContain("sk_live_secret");
+    assertThat(first.get("status").intValue()).isEqualTo(201);
+    assertThat(first.get("duration_ms").doubleValue()).isEqualTo(1.23);
+    assertThat(first.get("upstream_ms").doubleValue()).isEqualTo(0.46);
+    assertThat(first.get("bytes_out").longValue()).isEqualTo(20_000_000_000L);
+    assertThat(first.get("user_agent").textValue()).isEqualTo("curl/8.5.0 \u00e9");
+    assertThat(first.get("principal").isNull()).isTrue();
+    JsonNode second = lines.get(1);
+    assertThat(second.get("path").textValue()).isEqualTo("/nowhere");
+    assertThat(second.get("route").isNull()).isTrue();
+    assertThat(second.get("upstream_ms").isNull()).isTrue();
+    assertThat(second.get("principal").textValue()).isEqualTo("key-1");
+    assertThat(second.get("outcome").textValue()).isEqualTo("client_aborted");
+  }
 }
