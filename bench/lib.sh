@@ -1,4 +1,4 @@
-# Shared by the bench/run-*.sh scripts: sourced after they define fail().
+# Shared by bench/run and the bench/run-*.sh scripts: sourced after they define fail().
 
 # java_major JAVA: the feature release of that java binary (17, 21, 25, ...).
 java_major() {
@@ -43,4 +43,59 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+}
+
+# free_port: a port nobody listens on, from 20000-31999: below Linux's ephemeral range (32768+),
+# so the load generator's own outgoing connections cannot be holding it. Never the same twice in
+# one script. Sets REPLY.
+USED_PORTS=" "
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$(( 20000 + RANDOM % 12000 ))
+    if [[ "$USED_PORTS" != *" $p "* ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      USED_PORTS+="$p "
+      REPLY=$p
+      return 0
+    fi
+  done
+  fail "found no free port"
+}
+
+# cpu_ticks PID...: the user plus system CPU time of the processes so far, all their threads, in
+# clock ticks (fields 14 and 15 of /proc/PID/stat; the command names here have no spaces). A
+# process that is gone counts 0.
+cpu_ticks() {
+  local pid sum=0 v
+  for pid in "$@"; do
+    v=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+    sum=$(( sum + ${v:-0} ))
+  done
+  echo "$sum"
+}
+TICKS_PER_SECOND=$(getconf CLK_TCK)
+# busy_ticks: CPU time spent by the whole machine so far, all cores, interrupts included.
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+# seconds TICKS_BEFORE TICKS_AFTER: the difference in seconds, two decimals.
+seconds() { awk -v a="$1" -v b="$2" -v t="$TICKS_PER_SECOND" 'BEGIN {printf "%.2f", (b - a) / t}'; }
+
+# field NAME LINE: the value of NAME=... in a load generator's RESULT line.
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# wait_for_line FILE TEXT SECONDS PID: until FILE has a line that is exactly TEXT, PID exits
+# (returns 1), or time is up (returns 1).
+wait_for_line() { wait_for_grep -qx "$@"; }
+
+# wait_for_match FILE REGEX SECONDS PID: the same for a line matching REGEX anywhere.
+wait_for_match() { wait_for_grep -q "$@"; }
+
+# wait_for_grep GREP_FLAGS FILE PATTERN SECONDS PID: the loop behind the two above.
+wait_for_grep() {
+  local flags=$1 deadline=$(( SECONDS + $4 ))
+  while (( SECONDS < deadline )); do
+    grep "$flags" "$3" "$2" 2>/dev/null && return 0
+    kill -0 "$5" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
 }

@@ -74,34 +74,6 @@ mkdir -p "$OUT/empty-plugins"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-USED_PORTS=" "
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 12000 ))
-    if [[ "$USED_PORTS" != *" $p "* ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      USED_PORTS+="$p "
-      REPLY=$p
-      return 0
-    fi
-  done
-  fail "found no free port"
-}
-
-wait_for_line() {
-  local deadline=$(( SECONDS + $3 ))
-  while (( SECONDS < deadline )); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$4" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
-seconds() { awk -v a="$1" -v b="$2" -v t="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (b - a) / t}'; }
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 # jvm_stats ADMIN_PORT: bytes allocated in the young generation so far (from the gateway's JVM
 # metrics, counted at each GC, so exact to one young collection), young GC count and GC seconds.
 jvm_stats() {
@@ -130,7 +102,7 @@ free_port; BACKEND_PORT=$REPLY
   > "$OUT/backend.log" 2>&1 &
 BACKEND_PID=$!
 STARTED_PIDS+=("$BACKEND_PID")
-wait_for_line "$OUT/backend.log" "BenchBackend listening" 20 "$BACKEND_PID" \
+wait_for_match "$OUT/backend.log" "BenchBackend listening" 20 "$BACKEND_PID" \
   || fail "backend did not start: $(tail -5 "$OUT/backend.log")"
 
 # one_run ROUND LABEL DIST CONNECTIONS
@@ -169,10 +141,10 @@ EOF
     > "$dir/load.txt" 2>&1 &
   local lg=$!
   STARTED_PIDS+=("$lg")
-  wait_for_line "$dir/load.txt" '^MEASURING' $(( WARMUP + 30 )) "$lg" || fail "r$round $label: the load never started measuring"
+  wait_for_match "$dir/load.txt" '^MEASURING' $(( WARMUP + 30 )) "$lg" || fail "r$round $label: the load never started measuring"
   local gw0 be0 all0 gw1 be1 all1 jvm0 jvm1
   gw0=$(cpu_ticks "$gw"); be0=$(cpu_ticks "$BACKEND_PID"); all0=$(busy_ticks); jvm0=$(jvm_stats "$admin")
-  wait_for_line "$dir/load.txt" '^MEASURED' $(( DURATION + 30 )) "$lg" || fail "r$round $label: the load never finished"
+  wait_for_match "$dir/load.txt" '^MEASURED' $(( DURATION + 30 )) "$lg" || fail "r$round $label: the load never finished"
   gw1=$(cpu_ticks "$gw"); be1=$(cpu_ticks "$BACKEND_PID"); all1=$(busy_ticks); jvm1=$(jvm_stats "$admin")
   wait "$lg" || true
   forget_pid "$lg"

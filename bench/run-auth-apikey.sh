@@ -85,44 +85,6 @@ mkdir -p "$OUT/keys"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A port nobody listens on, from 20000-31999: below Linux's ephemeral range (32768+), so the
-# load generator's own outgoing connections cannot be holding it. Sets REPLY.
-USED_PORTS=" "
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 12000 ))
-    if [[ "$USED_PORTS" != *" $p "* ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      USED_PORTS+="$p "
-      REPLY=$p
-      return 0
-    fi
-  done
-  fail "found no free port"
-}
-
-# cpu_ticks PID: the process's user plus system CPU time so far, in clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-TICKS_PER_SECOND=$(getconf CLK_TCK)
-# busy_ticks: CPU time spent by the whole machine so far, all cores, interrupts included.
-busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
-# seconds TICKS_BEFORE TICKS_AFTER
-seconds() { awk -v a="$1" -v b="$2" -v t="$TICKS_PER_SECOND" 'BEGIN {printf "%.2f", (b - a) / t}'; }
-
-# field NAME LINE: the value of NAME=... in a RESULT line.
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
-
-# wait_for_line FILE TEXT SECONDS PID: until FILE has a line TEXT, PID exits, or time is up.
-wait_for_line() {
-  local deadline=$(( SECONDS + $3 ))
-  while (( SECONDS < deadline )); do
-    grep -qx "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$4" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-
 # metric FILE NAME [LABEL]: the value of the first sample of NAME in a /metrics snapshot whose
 # labels include LABEL (such as outcome="allowed"), or nothing.
 metric() {

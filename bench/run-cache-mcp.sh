@@ -72,42 +72,6 @@ cp "$DIST/plugins/cache-mcp.jar" "$OUT/plugins/"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A port nobody listens on, from 20000-31999 (below the ephemeral range). Sets REPLY.
-USED_PORTS=" "
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 12000 ))
-    if [[ "$USED_PORTS" != *" $p "* ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      USED_PORTS+="$p "
-      REPLY=$p
-      return 0
-    fi
-  done
-  fail "found no free port"
-}
-
-# wait_for_match FILE REGEX SECONDS PID: until FILE has a line matching REGEX, PID exits, or time is up.
-wait_for_match() {
-  local deadline=$(( SECONDS + $3 ))
-  while (( SECONDS < deadline )); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$4" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
-
-# cpu_ticks PID: user plus system CPU time of the process so far, in clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-TICKS_PER_SECOND=$(getconf CLK_TCK)
-# busy_ticks: CPU time spent by the whole machine so far, all cores, interrupts included.
-busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
-# seconds TICKS_BEFORE TICKS_AFTER
-seconds() { awk -v a="$1" -v b="$2" -v t="$TICKS_PER_SECOND" 'BEGIN {printf "%.2f", (b - a) / t}'; }
-
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "source: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo "${BENCH_SOURCE:-unknown}")"

@@ -59,36 +59,6 @@ mkdir -p "$OUT/data" "$OUT/empty-plugins"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free_port: a port in 20000-31999 nobody listens on (below Linux's ephemeral range). Sets REPLY.
-USED_PORTS=" "
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 12000 ))
-    if [[ "$USED_PORTS" != *" $p "* ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      USED_PORTS+="$p "
-      REPLY=$p
-      return 0
-    fi
-  done
-  fail "found no free port"
-}
-
-# wait_for_line FILE PATTERN SECONDS PID: until FILE has a line matching PATTERN, PID exits, or time is up.
-wait_for_line() {
-  local deadline=$(( SECONDS + $3 ))
-  while (( SECONDS < deadline )); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$4" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
-seconds() { awk -v a="$1" -v b="$2" -v t="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (b - a) / t}'; }
-
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "source: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -102,7 +72,7 @@ free_port; BACKEND_PORT=$REPLY
   > "$OUT/backend.log" 2>&1 &
 BACKEND_PID=$!
 STARTED_PIDS+=("$BACKEND_PID")
-wait_for_line "$OUT/backend.log" "BenchBackend listening" 20 "$BACKEND_PID" \
+wait_for_match "$OUT/backend.log" "BenchBackend listening" 20 "$BACKEND_PID" \
   || fail "backend did not start: $(tail -5 "$OUT/backend.log")"
 
 free_port; PORT=$REPLY
@@ -139,11 +109,11 @@ probe=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$P
   > "$OUT/load.txt" 2>&1 &
 LOAD_PID=$!
 STARTED_PIDS+=("$LOAD_PID")
-wait_for_line "$OUT/load.txt" '^MEASURING' $(( WARMUP + 30 )) "$LOAD_PID" || fail "the load never started measuring"
+wait_for_match "$OUT/load.txt" '^MEASURING' $(( WARMUP + 30 )) "$LOAD_PID" || fail "the load never started measuring"
 "$JDK_HOME/bin/jcmd" "$GATEWAY_PID" JFR.start name=profile settings=profile duration="${DURATION}s" \
   filename="$OUT/gateway.jfr" > "$OUT/jcmd.txt" 2>&1 || fail "JFR.start failed: $(cat "$OUT/jcmd.txt")"
 gw_before=$(cpu_ticks "$GATEWAY_PID"); be_before=$(cpu_ticks "$BACKEND_PID"); all_before=$(busy_ticks)
-wait_for_line "$OUT/load.txt" '^MEASURED' $(( DURATION + 30 )) "$LOAD_PID" || fail "the load never finished measuring"
+wait_for_match "$OUT/load.txt" '^MEASURED' $(( DURATION + 30 )) "$LOAD_PID" || fail "the load never finished measuring"
 gw_after=$(cpu_ticks "$GATEWAY_PID"); be_after=$(cpu_ticks "$BACKEND_PID"); all_after=$(busy_ticks)
 wait "$LOAD_PID" || true
 forget_pid "$LOAD_PID"
@@ -158,8 +128,7 @@ forget_pid "$GATEWAY_PID"
 
 RESULT=$(grep '^RESULT ' "$OUT/load.txt" || true)
 [[ -n "$RESULT" ]] || fail "no RESULT from the load generator: $(tail -5 "$OUT/load.txt")"
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$RESULT"; }
-[[ "$(field errors)" == 0 && "$(field non2xx)" == 0 ]] || fail "the load saw errors: $RESULT"
+[[ "$(field errors "$RESULT")" == 0 && "$(field non2xx "$RESULT")" == 0 ]] || fail "the load saw errors: $RESULT"
 [[ -s "$OUT/gateway.jfr" ]] || fail "no recording at $OUT/gateway.jfr"
 grep -v '"logger":"access"' "$OUT/gateway.log" > "$OUT/gateway.log.other" || true
 mv "$OUT/gateway.log.other" "$OUT/gateway.log"
@@ -168,17 +137,17 @@ gw_cpu=$(seconds "$gw_before" "$gw_after")
 be_cpu=$(seconds "$be_before" "$be_after")
 all_cpu=$(seconds "$all_before" "$all_after")
 # Everything but the gateway, the backend and the generator: far above a second, and another job competed.
-others=$(awk -v a="$all_cpu" -v g="$gw_cpu" -v b="$be_cpu" -v l="$(field window_cpu_s)" 'BEGIN {printf "%.2f", a - g - b - l}')
+others=$(awk -v a="$all_cpu" -v g="$gw_cpu" -v b="$be_cpu" -v l="$(field window_cpu_s "$RESULT")" 'BEGIN {printf "%.2f", a - g - b - l}')
 {
   echo "# Profile of the no-plugin path"
   echo
   sed 's/^/    /' "$OUT/machine.txt"
   echo
   echo "    $RESULT"
-  echo "    recorded window: CPU s gateway ${gw_cpu}, backend ${be_cpu}, generator $(field window_cpu_s)," \
+  echo "    recorded window: CPU s gateway ${gw_cpu}, backend ${be_cpu}, generator $(field window_cpu_s "$RESULT")," \
     "others ${others} (whole machine ${all_cpu} of $(( DURATION * $(nproc) )));" \
-    "gateway CPU per request $(awk -v c="$gw_cpu" -v n="$(field requests)" 'BEGIN {printf "%.0f", n ? c * 1e6 / n : 0}') µs"
-  "$REPO/bench/jfr-top.py" --jfr "$JDK_HOME/bin/jfr" --rps "$(field rps)" "$OUT/gateway.jfr"
+    "gateway CPU per request $(awk -v c="$gw_cpu" -v n="$(field requests "$RESULT")" 'BEGIN {printf "%.0f", n ? c * 1e6 / n : 0}') µs"
+  "$REPO/bench/jfr-top.py" --jfr "$JDK_HOME/bin/jfr" --rps "$(field rps "$RESULT")" "$OUT/gateway.jfr"
   for view in gc-pauses contention-by-site allocation-by-class; do
     echo
     echo "## jfr view $view"

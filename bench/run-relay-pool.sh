@@ -60,32 +60,6 @@ mkdir -p "$OUT/empty-plugins"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A port nobody listens on, from 20000-31999 (below the ephemeral range). Sets REPLY.
-USED_PORTS=" "
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 12000 ))
-    if [[ "$USED_PORTS" != *" $p "* ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      USED_PORTS+="$p "
-      REPLY=$p
-      return 0
-    fi
-  done
-  fail "found no free port"
-}
-
-# wait_for_match FILE REGEX SECONDS PID: until FILE has a line matching REGEX, PID exits, or time is up.
-wait_for_match() {
-  local deadline=$(( SECONDS + $3 ))
-  while (( SECONDS < deadline )); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$4" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-
 # stop PID SECONDS: SIGTERM, wait up to SECONDS, then SIGKILL. Sets STOP_NOTE when it had to kill
 # or the exit status was not 0.
 stop() {
@@ -106,11 +80,6 @@ stop() {
   return 0
 }
 
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
-
-# cpu_ticks PID: user plus system CPU time of the process so far, in clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-TICKS_PER_SECOND=$(getconf CLK_TCK)
 # ms_per_request TICKS REQUESTS: CPU milliseconds per request.
 ms_per_request() {
   awk -v t="$1" -v n="$2" -v hz="$TICKS_PER_SECOND" 'BEGIN {if (n > 0) printf "%.3f", t * 1000 / hz / n; else print ""}'
