@@ -68,8 +68,13 @@ public final class Http1Client implements AutoCloseable {
       }
     }
     boolean replayable = body.length() == 0 || body.isReplayable();
-    TransportPool.Connection c = pool.pooled(replayable);
-    if (c != null) {
+    TransportPool.Connection c;
+    try {
+      c = pool.acquire(replayable);
+    } catch (IOException e) {
+      throw new Http1Exception(Http1Exception.Kind.CONNECT, "cannot connect: " + e.getMessage(), e);
+    }
+    if (c.reused()) {
       try {
         return exchange(c, method, target, headers, body);
       } catch (StaleConnectionException e) {
@@ -80,11 +85,11 @@ public final class Http1Client implements AutoCloseable {
         }
         // The far side closed it just as we took it from the pool: retry once on a new one.
       }
-    }
-    try {
-      c = pool.open();
-    } catch (IOException e) {
-      throw new Http1Exception(Http1Exception.Kind.CONNECT, "cannot connect: " + e.getMessage(), e);
+      try {
+        c = pool.open();
+      } catch (IOException e) {
+        throw new Http1Exception(Http1Exception.Kind.CONNECT, "cannot connect: " + e.getMessage(), e);
+      }
     }
     try {
       return exchange(c, method, target, headers, body);

@@ -1,10 +1,15 @@
 package dev.portalgateway.host.http1;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Idle keep-alive transports to one upstream, newest first. Bounded in count; a transport idle
@@ -15,6 +20,13 @@ import java.util.List;
  * past the timeout. That lets the count bound be generous (a burst of N concurrent requests
  * keeps N transports for the next burst, instead of closing all but a few and paying a new
  * connection or handshake for each of the rest) without holding the surplus forever.
+ *
+ * <p>Opening can be bounded too ({@code maxOpening}): through a Portal relay a new connection is
+ * an end-to-end handshake, milliseconds of CPU on each side, and a burst of a few hundred
+ * requests on an empty pool would start a few hundred at once and starve everything else. Past
+ * the bound a request waits for whichever comes first, a connection released by another request
+ * or a free opening slot, so the pool still grows to what the load needs, a bounded number of
+ * handshakes at a time.
  */
 public final class TransportPool implements AutoCloseable {
   /** Opens a new transport when the pool has none. */
@@ -28,18 +40,99 @@ public final class TransportPool implements AutoCloseable {
   private final Opener opener;
   private final int maxIdle;
   private final long idleTimeoutNanos;
+  private final int maxOpening;
+  private final long openWaitNanos;
+  /** Guards everything below. A lock, not a monitor: waiting virtual threads must not pin carriers. */
+  private final ReentrantLock lock = new ReentrantLock();
+  /** Signalled when a connection is released or an opening slot frees. */
+  private final Condition changed = lock.newCondition();
   private final Deque<Idle> idle = new ArrayDeque<>();
+  private int opening;
   private boolean closed;
 
   /**
+   * A pool that opens as many connections at once as requests need.
+   *
    * @param opener opens new transports
    * @param maxIdle the most idle transports kept
    * @param idleTimeoutNanos how long an idle transport is kept
    */
   public TransportPool(Opener opener, int maxIdle, long idleTimeoutNanos) {
+    this(opener, maxIdle, idleTimeoutNanos, Integer.MAX_VALUE, 0);
+  }
+
+  /**
+   * @param opener opens new transports
+   * @param maxIdle the most idle transports kept
+   * @param idleTimeoutNanos how long an idle transport is kept
+   * @param maxOpening the most transports being opened at once
+   * @param openWaitNanos how long a request waits, past {@code maxOpening}, for a connection
+   */
+  public TransportPool(Opener opener, int maxIdle, long idleTimeoutNanos, int maxOpening, long openWaitNanos) {
+    if (maxOpening < 1) {
+      throw new IllegalArgumentException("maxOpening must be at least 1: " + maxOpening);
+    }
     this.opener = opener;
     this.maxIdle = maxIdle;
     this.idleTimeoutNanos = idleTimeoutNanos;
+    this.maxOpening = maxOpening;
+    this.openWaitNanos = openWaitNanos;
+  }
+
+  /**
+   * A connection for one exchange: an idle one if a usable one is there ({@link Connection#reused()}),
+   * else a new one. When {@code maxOpening} are being opened already, waits for a released
+   * connection or a free slot.
+   *
+   * @param canRetry as for {@link #pooled}
+   * @throws SocketTimeoutException when no connection became free within the wait
+   * @throws IOException when opening failed, or the pool is closed
+   */
+  Connection acquire(boolean canRetry) throws IOException {
+    long deadline = 0;
+    while (true) {
+      Connection c = pooled(canRetry);
+      if (c != null) {
+        return c;
+      }
+      lock.lock();
+      try {
+        if (closed) {
+          throw new IOException("the connection pool is closed");
+        }
+        if (opening < maxOpening) {
+          opening++;
+          break;
+        }
+        if (idle.isEmpty()) {
+          long now = System.nanoTime();
+          if (deadline == 0) {
+            deadline = now + openWaitNanos;
+          }
+          if (deadline - now <= 0) {
+            throw new SocketTimeoutException("no connection became free within "
+                + TimeUnit.NANOSECONDS.toMillis(openWaitNanos) + " ms (" + maxOpening + " were being opened)");
+          }
+          changed.awaitNanos(deadline - now);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while waiting for a connection");
+      } finally {
+        lock.unlock();
+      }
+    }
+    try {
+      return open();
+    } finally {
+      lock.lock();
+      try {
+        opening--;
+        changed.signal();
+      } finally {
+        lock.unlock();
+      }
+    }
   }
 
   /**
@@ -60,8 +153,11 @@ public final class TransportPool implements AutoCloseable {
   Connection pooled(boolean canRetry) {
     while (true) {
       Idle candidate;
-      synchronized (this) {
+      lock.lock();
+      try {
         candidate = idle.pollFirst();
+      } finally {
+        lock.unlock();
       }
       if (candidate == null) {
         return null;
@@ -69,6 +165,7 @@ public final class TransportPool implements AutoCloseable {
       long idleFor = System.nanoTime() - candidate.since();
       if (idleFor < idleTimeoutNanos
           && ((canRetry && idleFor < UNCHECKED_IDLE_NANOS) || !candidate.connection().transport().isStale())) {
+        candidate.connection().reused = true;
         return candidate.connection();
       }
       candidate.connection().closeQuietly();
@@ -84,7 +181,8 @@ public final class TransportPool implements AutoCloseable {
   void release(Connection c) {
     Connection evicted = null;
     List<Connection> expired = null;
-    synchronized (this) {
+    lock.lock();
+    try {
       if (closed) {
         evicted = c;
       } else {
@@ -94,7 +192,10 @@ public final class TransportPool implements AutoCloseable {
           evicted = idle.pollLast().connection();
         }
         expired = pollExpired(now);
+        changed.signal(); // a request may be waiting for a connection
       }
+    } finally {
+      lock.unlock();
     }
     if (evicted != null) {
       evicted.closeQuietly();
@@ -109,8 +210,11 @@ public final class TransportPool implements AutoCloseable {
    */
   public void evictExpired() {
     List<Connection> expired;
-    synchronized (this) {
+    lock.lock();
+    try {
       expired = pollExpired(System.nanoTime());
+    } finally {
+      lock.unlock();
     }
     closeAll(expired);
   }
@@ -135,17 +239,26 @@ public final class TransportPool implements AutoCloseable {
   }
 
   /** @return idle connections now (for tests and metrics) */
-  public synchronized int idleCount() {
-    return idle.size();
+  public int idleCount() {
+    lock.lock();
+    try {
+      return idle.size();
+    } finally {
+      lock.unlock();
+    }
   }
 
   @Override
   public void close() {
     Deque<Idle> drained;
-    synchronized (this) {
+    lock.lock();
+    try {
       closed = true;
       drained = new ArrayDeque<>(idle);
       idle.clear();
+      changed.signalAll(); // waiting requests fail now rather than at their deadline
+    } finally {
+      lock.unlock();
     }
     drained.forEach(i -> i.connection().closeQuietly());
   }
@@ -156,6 +269,8 @@ public final class TransportPool implements AutoCloseable {
     private final TransportPool pool;
     final ConnectionInput in;
     final java.io.BufferedOutputStream out;
+    /** Whether this exchange got it from the pool, used before: then it may turn out stale. */
+    private boolean reused;
 
     Connection(Transport transport, TransportPool pool) throws IOException {
       this.transport = transport;
@@ -166,6 +281,10 @@ public final class TransportPool implements AutoCloseable {
 
     Transport transport() {
       return transport;
+    }
+
+    boolean reused() {
+      return reused;
     }
 
     void release() {

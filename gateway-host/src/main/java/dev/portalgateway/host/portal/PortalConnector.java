@@ -38,6 +38,13 @@ import java.util.concurrent.ScheduledExecutorService;
 public final class PortalConnector implements Connector {
   /** What the gateway asks the tunnel to speak over the secure stream. */
   static final String ALPN = "http/1.1";
+  /**
+   * End-to-end handshakes under way at once per lease. Each costs milliseconds of CPU on both
+   * sides: a burst of 256 requests on a pool of 64 used to start about 190 at once, and every
+   * request of that burst waited for them all (p99 over a second in docs/performance.md). Past
+   * this many, a request waits for a released connection or a finished handshake instead.
+   */
+  static final int MAX_OPENING_PER_LEASE = 16;
 
   private final RelayConfig config;
   private final PortalIdentity identity;
@@ -146,7 +153,7 @@ public final class PortalConnector implements Connector {
       } finally {
         metrics.relayHandshake(label, outcome, System.nanoTime() - start);
       }
-    }, config.maxIdlePerLease(), config.idleTimeout().toNanos());
+    }, config.maxIdlePerLease(), config.idleTimeout().toNanos(), MAX_OPENING_PER_LEASE, config.handshakeTimeout().toNanos());
     return new LeasePool(label, pool, new Http1Client(pool, label, responseTimeout.toMillis()));
   }
 

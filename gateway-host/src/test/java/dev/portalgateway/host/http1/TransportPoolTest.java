@@ -1,6 +1,8 @@
 package dev.portalgateway.host.http1;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -9,9 +11,16 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -128,6 +137,79 @@ class TransportPoolTest {
       pool.evictExpired();
       assertThat(pool.idleCount()).isZero();
       assertThat(closedByPool(freshSide, 2000)).isTrue();
+    }
+  }
+
+  /** Opens are held at this gate while it is closed: a slow handshake. */
+  private final AtomicReference<CountDownLatch> gate = new AtomicReference<>(new CountDownLatch(0));
+  private final AtomicInteger inOpener = new AtomicInteger();
+
+  private TransportPool gatedPool(int maxOpening, long waitMillis) {
+    return new TransportPool(() -> {
+      inOpener.incrementAndGet();
+      try {
+        gate.get().await();
+      } catch (InterruptedException e) {
+        throw new InterruptedIOException();
+      }
+      opened.incrementAndGet();
+      return SocketTransport.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()), 2000);
+    }, 100, TimeUnit.SECONDS.toNanos(60), maxOpening, TimeUnit.MILLISECONDS.toNanos(waitMillis));
+  }
+
+  private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    for (int i = 0; i < 500 && !condition.getAsBoolean(); i++) {
+      Thread.sleep(10);
+    }
+    assertThat(condition.getAsBoolean()).as("within 5 s").isTrue();
+  }
+
+  @Test
+  void pastTheOpeningBoundRequestsWaitForAReleasedConnectionOrAFreeSlot() throws Exception {
+    try (TransportPool pool = gatedPool(2, 30_000);
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      TransportPool.Connection first = pool.acquire(true);
+      assertThat(first.reused()).isFalse();
+
+      gate.set(new CountDownLatch(1));
+      inOpener.set(0);
+      List<Future<TransportPool.Connection>> requests = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        requests.add(threads.submit(() -> pool.acquire(true)));
+      }
+      awaitTrue(() -> inOpener.get() == 2);
+      Thread.sleep(200);
+      assertThat(inOpener).as("two opens at a time; the other four wait").hasValue(2);
+
+      // A connection released by another request goes to one of the waiting ones.
+      first.release();
+      awaitTrue(() -> requests.stream().filter(Future::isDone).count() == 1);
+      TransportPool.Connection handedOver = requests.stream().filter(Future::isDone).findFirst().orElseThrow().get();
+      assertThat(handedOver).isSameAs(first);
+      assertThat(handedOver.reused()).isTrue();
+      assertThat(inOpener).hasValue(2);
+
+      // The handshakes finish: the remaining requests open their own, two at a time.
+      gate.get().countDown();
+      for (Future<TransportPool.Connection> r : requests) {
+        assertThat(r.get(10, TimeUnit.SECONDS)).isNotNull();
+      }
+      assertThat(opened).as("the first, then one for each request the release did not serve").hasValue(6);
+    }
+  }
+
+  @Test
+  void aRequestThatGetsNoConnectionWithinTheWaitFailsWithATimeout() throws Exception {
+    try (TransportPool pool = gatedPool(1, 300);
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      gate.set(new CountDownLatch(1));
+      Future<TransportPool.Connection> opening = threads.submit(() -> pool.acquire(true));
+      awaitTrue(() -> inOpener.get() == 1);
+      assertTimeoutPreemptively(java.time.Duration.ofSeconds(5), () -> assertThatThrownBy(() -> pool.acquire(true))
+          .isInstanceOf(SocketTimeoutException.class)
+          .hasMessageContaining("no connection became free"));
+      gate.get().countDown();
+      assertThat(opening.get(10, TimeUnit.SECONDS)).isNotNull();
     }
   }
 }
