@@ -1,6 +1,5 @@
 package dev.portalgateway.host.http1;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Objects;
@@ -8,15 +7,70 @@ import java.util.Objects;
 /**
  * A connection's buffered input, which can also hand over a line straight out of its buffer.
  *
- * <p>A response head used to be read through {@link #read()}, a synchronized call per byte, each
- * byte then appended to a {@code StringBuilder}: about a tenth of the gateway's CPU samples on the
- * no-plugin path (docs/performance.md, "Profile of the no-plugin path"). {@link #readLine} copies
- * a whole line per call and never reads past its LF, so the body behind the head stays buffered
- * for whoever reads it next, exactly as with single-byte reads.
+ * <p>A response head used to be read through {@code BufferedInputStream.read()}, one call per
+ * byte, each byte then appended to a {@code StringBuilder}: about a tenth of the gateway's CPU
+ * samples on the no-plugin path (docs/performance.md, "Profile of the no-plugin path").
+ * {@link #readLine} copies a whole line per call and never reads past its LF, so the body behind
+ * the head stays buffered for whoever reads it next.
+ *
+ * <p>Not thread-safe, and deliberately without a lock: a connection has one user at a time (the
+ * exchange that took it from the pool). It is not a {@code BufferedInputStream} subclass either:
+ * on JDK 21 to 23 a subclass's methods are {@code synchronized}, and a virtual thread blocked in
+ * a read while holding a monitor pins its carrier thread, so a few slow upstreams could stall the
+ * whole gateway.
  */
-final class ConnectionInput extends BufferedInputStream {
+final class ConnectionInput extends InputStream {
+  private final InputStream in;
+  private final byte[] buf;
+  private int pos;
+  private int count;
+  private boolean closed;
+
   ConnectionInput(InputStream in, int size) {
-    super(in, size);
+    this.in = in;
+    this.buf = new byte[size];
+  }
+
+  /** Reads from the connection into the empty buffer; a read timeout consumes nothing. */
+  private int fill() throws IOException {
+    if (closed) {
+      throw new IOException("Stream closed");
+    }
+    pos = 0;
+    count = 0;
+    int n = in.read(buf, 0, buf.length);
+    if (n > 0) {
+      count = n;
+    }
+    return n;
+  }
+
+  @Override
+  public int read() throws IOException {
+    if (pos >= count && fill() <= 0) {
+      return -1;
+    }
+    return buf[pos++] & 0xFF;
+  }
+
+  @Override
+  public int read(byte[] b, int off, int len) throws IOException {
+    Objects.checkFromIndexSize(off, len, b.length);
+    if (len == 0) {
+      return 0;
+    }
+    if (pos >= count) {
+      if (len >= buf.length && !closed) {
+        return in.read(b, off, len); // a large read needs no copy through the buffer
+      }
+      if (fill() <= 0) {
+        return -1;
+      }
+    }
+    int n = Math.min(len, count - pos);
+    System.arraycopy(buf, pos, b, off, n);
+    pos += n;
+    return n;
   }
 
   /**
@@ -26,39 +80,39 @@ final class ConnectionInput extends BufferedInputStream {
    *
    * @return the bytes copied (at least one when {@code len > 0}), or -1 at the end of the stream
    */
-  synchronized int readLine(byte[] b, int off, int len) throws IOException {
+  int readLine(byte[] b, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
     if (len == 0) {
       return 0;
     }
-    if (pos >= count) {
-      int first = read(); // fills the buffer
-      if (first < 0) {
-        return -1;
-      }
-      b[off] = (byte) first;
-      return first == '\n' ? 1 : 1 + copyThroughLf(b, off + 1, len - 1);
-    }
-    return copyThroughLf(b, off, len);
-  }
-
-  /** Copies buffered bytes only, through the first LF; never blocks. */
-  private int copyThroughLf(byte[] b, int off, int len) throws IOException {
-    byte[] buffer = buf;
-    if (buffer == null) {
-      throw new IOException("Stream closed");
+    if (pos >= count && fill() <= 0) {
+      return -1;
     }
     int end = Math.min(count, pos + len);
     int i = pos;
-    while (i < end && buffer[i] != '\n') {
+    while (i < end && buf[i] != '\n') {
       i++;
     }
     if (i < end) {
       i++; // the LF itself
     }
     int n = i - pos;
-    System.arraycopy(buffer, pos, b, off, n);
+    System.arraycopy(buf, pos, b, off, n);
     pos = i;
     return n;
+  }
+
+  @Override
+  public int available() throws IOException {
+    if (closed) {
+      throw new IOException("Stream closed");
+    }
+    return (count - pos) + in.available();
+  }
+
+  @Override
+  public void close() throws IOException {
+    closed = true;
+    in.close();
   }
 }

@@ -70,7 +70,7 @@ public final class Http1Client implements AutoCloseable {
     boolean replayable = body.length() == 0 || body.isReplayable();
     TransportPool.Connection c;
     try {
-      c = pool.acquire(replayable);
+      c = pool.acquire();
     } catch (IOException e) {
       throw new Http1Exception(Http1Exception.Kind.CONNECT, "cannot connect: " + e.getMessage(), e);
     }
@@ -79,14 +79,14 @@ public final class Http1Client implements AutoCloseable {
         return exchange(c, method, target, headers, body);
       } catch (StaleConnectionException e) {
         c.closeQuietly();
-        if (!replayable) {
+        if (!replayable || (e.requestSent && !mayResend(method, headers))) {
           throw new Http1Exception(Http1Exception.Kind.BROKEN,
               "the upstream closed a kept-alive connection as the request was sent", e.getCause());
         }
         // The far side closed it just as we took it from the pool: retry once on a new one.
       }
       try {
-        c = pool.open();
+        c = pool.acquireNew();
       } catch (IOException e) {
         throw new Http1Exception(Http1Exception.Kind.CONNECT, "cannot connect: " + e.getMessage(), e);
       }
@@ -97,6 +97,21 @@ public final class Http1Client implements AutoCloseable {
       c.closeQuietly();
       throw new Http1Exception(Http1Exception.Kind.BROKEN, e.getMessage(), e.getCause());
     }
+  }
+
+  /**
+   * Whether a request that went out whole, on a connection that then closed without an answer,
+   * may go out again. The usual cause is a server closing an idle connection as the request
+   * arrived, but a server that crashed after acting on it looks the same, so only requests that
+   * are safe to repeat are: idempotent methods (RFC 9110 §9.2.2), or a request with an
+   * {@code Idempotency-Key}. A request that failed while being written never reached a server
+   * able to act on it, and is always resent.
+   */
+  private static boolean mayResend(String method, Headers headers) {
+    return switch (method) {
+      case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE" -> true;
+      default -> headers.contains("Idempotency-Key");
+    };
   }
 
   private Response exchange(TransportPool.Connection c, String method, String target, Headers headers, Body body)
@@ -125,7 +140,7 @@ public final class Http1Client implements AutoCloseable {
     } catch (ProblemException e) {
       throw e;
     } catch (IOException e) {
-      throw new StaleConnectionException(e);
+      throw new StaleConnectionException(e, false);
     }
     ResponseHead head;
     try {
@@ -175,7 +190,7 @@ public final class Http1Client implements AutoCloseable {
           writer.rethrowClientFailure();
         }
         if (!head.started()) {
-          throw new StaleConnectionException(e);
+          throw new StaleConnectionException(e, true);
         }
         throw new Http1Exception(Http1Exception.Kind.BROKEN, e.getMessage(), e);
       } catch (IOException e) {
@@ -185,7 +200,7 @@ public final class Http1Client implements AutoCloseable {
           writer.rethrowClientFailure();
         }
         if (!head.started()) {
-          throw new StaleConnectionException(e);
+          throw new StaleConnectionException(e, true);
         }
         throw e;
       }
@@ -370,8 +385,12 @@ public final class Http1Client implements AutoCloseable {
 
   /** Nothing of the response arrived: on a pooled connection, the far side had closed it. */
   private static final class StaleConnectionException extends IOException {
-    StaleConnectionException(IOException cause) {
+    /** Whether the whole request went out before the failure: the upstream may have acted on it. */
+    final boolean requestSent;
+
+    StaleConnectionException(IOException cause, boolean requestSent) {
       super(cause.getMessage(), cause);
+      this.requestSent = requestSent;
     }
   }
 

@@ -84,14 +84,26 @@ public final class TransportPool implements AutoCloseable {
    * else a new one. When {@code maxOpening} are being opened already, waits for a released
    * connection or a free slot.
    *
-   * @param canRetry as for {@link #pooled}
    * @throws SocketTimeoutException when no connection became free within the wait
    * @throws IOException when opening failed, or the pool is closed
    */
-  Connection acquire(boolean canRetry) throws IOException {
+  Connection acquire() throws IOException {
+    return acquire(true);
+  }
+
+  /**
+   * A new connection, opened within the same bound as {@link #acquire}: for a request whose pooled
+   * connection turned out closed. After a relay reconnect every pooled connection is dead, and
+   * their retries must not start a handshake each at once.
+   */
+  Connection acquireNew() throws IOException {
+    return acquire(false);
+  }
+
+  private Connection acquire(boolean pooledToo) throws IOException {
     long deadline = 0;
     while (true) {
-      Connection c = pooled(canRetry);
+      Connection c = pooledToo ? pooled() : null;
       if (c != null) {
         return c;
       }
@@ -104,7 +116,7 @@ public final class TransportPool implements AutoCloseable {
           opening++;
           break;
         }
-        if (idle.isEmpty()) {
+        if (!pooledToo || idle.isEmpty()) {
           long now = System.nanoTime();
           if (deadline == 0) {
             deadline = now + openWaitNanos;
@@ -136,21 +148,12 @@ public final class TransportPool implements AutoCloseable {
   }
 
   /**
-   * Checking a transport for staleness costs system calls (a non-blocking read on a socket, with
-   * the blocking mode switched off and on again): 4 % of the gateway's Java CPU at full load.
-   * Servers close idle keep-alive connections after seconds (gunicorn 2 s, Node.js and uvicorn
-   * 5 s, nginx 75 s), so one used within this long is all but never stale, and a caller that
-   * can retry on a new connection loses little if it is.
+   * @return a pooled connection if a usable one is idle, else {@code null}. Each is checked for
+   *     staleness first, however recently it was used: besides a close by the far side, the check
+   *     finds bytes no request asked for (a body after a HEAD or a 304, say), which the next
+   *     exchange would otherwise read as its answer.
    */
-  private static final long UNCHECKED_IDLE_NANOS = 1_000_000_000L;
-
-  /**
-   * @param canRetry whether the caller can resend its request on a new connection should this one
-   *     turn out closed (its body is empty or buffered); then a transport idle for under a second
-   *     is handed out without the staleness check
-   * @return a pooled connection if a usable one is idle, else {@code null}
-   */
-  Connection pooled(boolean canRetry) {
+  Connection pooled() {
     while (true) {
       Idle candidate;
       lock.lock();
@@ -162,9 +165,7 @@ public final class TransportPool implements AutoCloseable {
       if (candidate == null) {
         return null;
       }
-      long idleFor = System.nanoTime() - candidate.since();
-      if (idleFor < idleTimeoutNanos
-          && ((canRetry && idleFor < UNCHECKED_IDLE_NANOS) || !candidate.connection().transport().isStale())) {
+      if (System.nanoTime() - candidate.since() < idleTimeoutNanos && !candidate.connection().transport().isStale()) {
         candidate.connection().reused = true;
         return candidate.connection();
       }

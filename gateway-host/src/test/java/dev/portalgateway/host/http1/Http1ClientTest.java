@@ -54,31 +54,48 @@ class Http1ClientTest {
     server.close();
   }
 
-  /** Reads one request (head, then a chunked or Content-Length body), answers it, closes. */
+  /**
+   * When set, a connection answers its first request, then reads the second whole and closes
+   * without answering: a server that fails after acting on a request.
+   */
+  private volatile boolean dropSecondRequest;
+  private final java.util.Queue<String> methodsSeen = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  /** Reads one request, answers it, closes (or, with {@link #dropSecondRequest}, reads another first). */
   private void answerOnceAndClose(Socket s) {
     try (s) {
       s.setSoTimeout(10_000);
       InputStream in = s.getInputStream();
-      String head = readUntil(in, "\r\n\r\n");
-      heads.add(head.getBytes(StandardCharsets.ISO_8859_1));
-      String lower = head.toLowerCase(java.util.Locale.ROOT);
-      if (lower.contains("transfer-encoding: chunked")) {
-        readUntil(in, "0\r\n\r\n");
-      } else if (lower.contains("content-length: ")) {
-        int at = lower.indexOf("content-length: ") + 16;
-        int length = Integer.parseInt(lower.substring(at, lower.indexOf("\r\n", at)).trim());
-        in.readNBytes(length);
-      }
+      readRequest(in);
       int n = requests.incrementAndGet();
       String body = "answer " + n;
       OutputStream out = s.getOutputStream();
       out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
           .getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
+      if (dropSecondRequest) {
+        readRequest(in);
+        return; // acted on it, and gone
+      }
       // Let the client read the answer and pool the connection before it goes away.
       Thread.sleep(100);
     } catch (IOException | InterruptedException | RuntimeException e) {
       // a client that went away; the test's assertions say what matters
+    }
+  }
+
+  /** Reads one request: its head, then a chunked or Content-Length body. */
+  private void readRequest(InputStream in) throws IOException {
+    String head = readUntil(in, "\r\n\r\n");
+    methodsSeen.add(head.substring(0, head.indexOf(' ')));
+    heads.add(head.getBytes(StandardCharsets.ISO_8859_1));
+    String lower = head.toLowerCase(java.util.Locale.ROOT);
+    if (lower.contains("transfer-encoding: chunked")) {
+      readUntil(in, "0\r\n\r\n");
+    } else if (lower.contains("content-length: ")) {
+      int at = lower.indexOf("content-length: ") + 16;
+      int length = Integer.parseInt(lower.substring(at, lower.indexOf("\r\n", at)).trim());
+      in.readNBytes(length);
     }
   }
 
@@ -151,6 +168,32 @@ class Http1ClientTest {
       String text = new String(head, StandardCharsets.ISO_8859_1);
       assertThat(text).isEqualTo("GET /path?q=1 HTTP/1.1\r\nHost: 127.0.0.1:" + server.getLocalPort() + "\r\n"
           + "X-Plain: a b\r\nX-Beyond-Latin-1: x?y?z?w\r\nx-latin-1: caf\u00e9\r\n\r\n");
+    }
+  }
+
+  @Test
+  void aPostThatWentOutWholeIsNotSentAgainWhenTheConnectionClosesWithoutAnAnswer() throws Exception {
+    dropSecondRequest = true;
+    try (Http1Client client = client()) {
+      assertThat(text(client.send("GET", "/a", Headers.empty(), Body.empty()))).isEqualTo("answer 1");
+      methodsSeen.clear();
+      // The upstream may have acted on it (charged a card, called a tool): a 502, not a second POST.
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> client.send("POST", "/pay", Headers.empty(), Body.of("{\"amount\":1}")))
+          .isInstanceOf(Http1Exception.class);
+      assertThat(methodsSeen).containsExactly("POST");
+
+      // The same failure for a method that is safe to repeat, or a request with an Idempotency-Key:
+      // sent again on a new connection.
+      assertThat(text(client.send("GET", "/b", Headers.empty(), Body.empty()))).startsWith("answer");
+      methodsSeen.clear();
+      // (Each answer is read whole, so that its connection goes back to the pool for the next request.)
+      assertThat(text(client.send("PUT", "/doc", Headers.empty(), Body.of("v2")))).startsWith("answer");
+      assertThat(methodsSeen).containsExactly("PUT", "PUT");
+      methodsSeen.clear();
+      assertThat(text(client.send("POST", "/pay", Headers.of("Idempotency-Key", "k-1"), Body.of("{}"))))
+          .startsWith("answer");
+      assertThat(methodsSeen).containsExactly("POST", "POST");
     }
   }
 }

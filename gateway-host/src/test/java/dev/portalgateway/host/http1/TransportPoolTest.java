@@ -99,12 +99,12 @@ class TransportPoolTest {
 
       List<TransportPool.Connection> again = new ArrayList<>();
       for (int i = 0; i < 40; i++) {
-        TransportPool.Connection c = pool.pooled(false);
+        TransportPool.Connection c = pool.pooled();
         assertThat(c).isNotNull();
         again.add(c);
       }
       assertThat(again.getFirst()).isSameAs(burst.getLast());
-      assertThat(pool.pooled(false)).isNull();
+      assertThat(pool.pooled()).isNull();
       assertThat(opened).hasValue(50);
     }
   }
@@ -168,14 +168,14 @@ class TransportPoolTest {
   void pastTheOpeningBoundRequestsWaitForAReleasedConnectionOrAFreeSlot() throws Exception {
     try (TransportPool pool = gatedPool(2, 30_000);
         ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-      TransportPool.Connection first = pool.acquire(true);
+      TransportPool.Connection first = pool.acquire();
       assertThat(first.reused()).isFalse();
 
       gate.set(new CountDownLatch(1));
       inOpener.set(0);
       List<Future<TransportPool.Connection>> requests = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
-        requests.add(threads.submit(() -> pool.acquire(true)));
+        requests.add(threads.submit(() -> pool.acquire()));
       }
       awaitTrue(() -> inOpener.get() == 2);
       Thread.sleep(200);
@@ -203,9 +203,9 @@ class TransportPoolTest {
     try (TransportPool pool = gatedPool(1, 300);
         ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
       gate.set(new CountDownLatch(1));
-      Future<TransportPool.Connection> opening = threads.submit(() -> pool.acquire(true));
+      Future<TransportPool.Connection> opening = threads.submit(() -> pool.acquire());
       awaitTrue(() -> inOpener.get() == 1);
-      assertTimeoutPreemptively(java.time.Duration.ofSeconds(5), () -> assertThatThrownBy(() -> pool.acquire(true))
+      assertTimeoutPreemptively(java.time.Duration.ofSeconds(5), () -> assertThatThrownBy(() -> pool.acquire())
           .isInstanceOf(SocketTimeoutException.class)
           .hasMessageContaining("no connection became free"));
       gate.get().countDown();
