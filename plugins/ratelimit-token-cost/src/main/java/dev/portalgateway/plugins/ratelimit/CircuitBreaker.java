@@ -3,6 +3,7 @@ package dev.portalgateway.plugins.ratelimit;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -11,11 +12,13 @@ import java.util.function.LongSupplier;
  * the timeout. After the cool-down one call (the probe) goes through; its success closes the
  * breaker, its failure starts another cool-down. Calls made while the probe runs still fail fast.
  *
- * <p>A refused or broken connection opens the breaker at once: the server is gone. A reply that
- * is late opens it only when {@value #TIMEOUTS_TO_OPEN} calls in a row were late: one slow reply
- * (a busy machine, a long-running command, a pause) is load, not an outage, and opening the
- * breaker for it would fail every request for the cool-down (with {@code on_store_failure:
- * closed}, a second of 503s). A server that stopped answering costs a few timeouts, then nothing.
+ * <p>A refused or broken connection, or one that cannot be opened in time, opens the breaker at
+ * once: the server is gone. A reply that is late opens it only when {@value #TIMEOUTS_TO_OPEN}
+ * calls in a row were late, each made after the previous late one was seen: one slow moment (a
+ * busy machine, a long-running command, a pause) makes every call then in flight late together,
+ * and that is load, not an outage; opening the breaker for it would fail every request for the
+ * cool-down (with {@code on_store_failure: closed}, a second of 503s). A server that stopped
+ * answering costs a few rounds of timeouts, then nothing.
  *
  * <p>Thread-safe and lock-free: it sits on the path of every request.
  */
@@ -27,8 +30,10 @@ final class CircuitBreaker {
   private volatile boolean open;
   private volatile String lastFailure = "";
   private final AtomicBoolean probing = new AtomicBoolean();
-  /** Late replies since the last answer in time. */
+  /** Late replies since the last answer in time, counting those of one moment once. */
   private final AtomicInteger timeoutsInARow = new AtomicInteger();
+  /** When the last counted late reply was seen, in {@link #nanoTime} terms. */
+  private final AtomicLong lastTimeoutSeen;
 
   /** How many late replies in a row open the breaker. */
   static final int TIMEOUTS_TO_OPEN = 3;
@@ -41,6 +46,12 @@ final class CircuitBreaker {
   CircuitBreaker(Duration cooldown, LongSupplier nanoTime) {
     this.cooldownNanos = cooldown.toNanos();
     this.nanoTime = nanoTime;
+    this.lastTimeoutSeen = new AtomicLong(nanoTime.getAsLong() - (1L << 62)); // long before any call
+  }
+
+  /** @return the time now, in the terms {@link #timedOut} takes a call's start in */
+  long now() {
+    return nanoTime.getAsLong();
   }
 
   /**
@@ -64,11 +75,22 @@ final class CircuitBreaker {
   }
 
   /**
-   * The server did not answer in time: opens the breaker when this makes {@value #TIMEOUTS_TO_OPEN}
-   * in a row, or when it is open already (a late probe).
+   * The server did not answer a call in time: opens the breaker when this makes
+   * {@value #TIMEOUTS_TO_OPEN} in a row, or when it is open already (a late probe). A call made
+   * before the last counted late reply was seen was late for the same reason, and does not count.
+   *
+   * @param startedAt when the call started, from {@link #now}
    */
-  void timedOut(String why) {
-    if (timeoutsInARow.incrementAndGet() >= TIMEOUTS_TO_OPEN || open) {
+  void timedOut(String why, long startedAt) {
+    if (open) {
+      failed(why);
+      return;
+    }
+    long last = lastTimeoutSeen.get();
+    if (startedAt - last < 0 || !lastTimeoutSeen.compareAndSet(last, nanoTime.getAsLong())) {
+      return;
+    }
+    if (timeoutsInARow.incrementAndGet() >= TIMEOUTS_TO_OPEN) {
       failed(why);
     }
   }

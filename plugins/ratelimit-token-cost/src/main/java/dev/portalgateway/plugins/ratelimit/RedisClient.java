@@ -91,6 +91,7 @@ final class RedisClient implements AutoCloseable {
       throw new CircuitOpenException("not trying for a moment after a failure (" + breaker.lastFailure() + ")");
     }
     Object reply;
+    long started = breaker.now();
     try {
       reply = exchange(command);
     } catch (IOException | RuntimeException e) {
@@ -101,7 +102,7 @@ final class RedisClient implements AutoCloseable {
       } else if (e instanceof SocketTimeoutException) {
         // Late, not gone: the connection it was on is dropped (its reply may still come), the
         // others stay; only several timeouts in a row open the breaker.
-        breaker.timedOut(describe(e));
+        breaker.timedOut(describe(e), started);
       } else {
         breaker.failed(describe(e));
         // One broken connection usually means the others are broken too (a restart, a failover).
@@ -210,6 +211,16 @@ final class RedisClient implements AutoCloseable {
   }
 
   private Connection open(long deadline) throws IOException {
+    try {
+      return connect(deadline);
+    } catch (SocketTimeoutException e) {
+      // Not a late reply but a server that cannot be reached in time: down, so the breaker opens
+      // at once (only SocketTimeoutExceptions count as late replies).
+      throw new IOException(e.getMessage(), e);
+    }
+  }
+
+  private Connection connect(long deadline) throws IOException {
     InetAddress address = resolve(endpoint.host(), deadline);
     Socket socket = new Socket();
     try {

@@ -58,31 +58,52 @@ class CircuitBreakerTest {
     assertThat(breaker.tryPass()).isTrue();
   }
 
+  /** A call that starts now and is seen late 200 ms later. */
+  private void lateCall(String why) {
+    long started = breaker.now();
+    nanos.addAndGet(Duration.ofMillis(200).toNanos());
+    breaker.timedOut(why, started);
+  }
+
   @Test
   void lateRepliesOpenTheBreakerOnlyWhenSeveralComeInARow() {
     for (int i = 1; i < CircuitBreaker.TIMEOUTS_TO_OPEN; i++) {
-      breaker.timedOut("Redis did not answer in time");
+      lateCall("Redis did not answer in time");
     }
     assertThat(breaker.isOpen()).as("one short of the threshold").isFalse();
     breaker.succeeded(); // an answer in time starts the count again
     for (int i = 1; i < CircuitBreaker.TIMEOUTS_TO_OPEN; i++) {
-      breaker.timedOut("Redis did not answer in time");
+      lateCall("Redis did not answer in time");
     }
     assertThat(breaker.isOpen()).isFalse();
     assertThat(breaker.tryPass()).isTrue();
-    breaker.timedOut("Redis did not answer in time");
+    lateCall("Redis did not answer in time");
     assertThat(breaker.isOpen()).isTrue();
     assertThat(breaker.tryPass()).isFalse();
   }
 
   @Test
+  void callsThatWereLateTogetherCountOnce() {
+    // One stall: 64 calls in flight, all seen late at about the same moment.
+    long started = breaker.now();
+    nanos.addAndGet(Duration.ofMillis(200).toNanos());
+    for (int i = 0; i < 64; i++) {
+      breaker.timedOut("Redis did not answer in time", started);
+      nanos.addAndGet(1_000);
+    }
+    assertThat(breaker.isOpen()).isFalse();
+    assertThat(breaker.tryPass()).isTrue();
+  }
+
+  @Test
   void aLateProbeStartsAnotherCooldownAtOnce() {
     for (int i = 0; i < CircuitBreaker.TIMEOUTS_TO_OPEN; i++) {
-      breaker.timedOut("late");
+      lateCall("late");
     }
+    assertThat(breaker.isOpen()).isTrue();
     nanos.addAndGet(Duration.ofSeconds(1).toNanos());
     assertThat(breaker.tryPass()).as("the probe").isTrue();
-    breaker.timedOut("late again");
+    lateCall("late again");
     assertThat(breaker.tryPass()).isFalse();
   }
 }
