@@ -99,3 +99,35 @@ wait_for_grep() {
   done
   return 1
 }
+
+# start_bench_backend LIFETIME: BenchBackend (from $BENCH_JAR) on a free loopback port, its log in
+# $OUT/backend.log, until it says it listens. Sets BACKEND_PORT and BACKEND_PID.
+start_bench_backend() {
+  free_port; BACKEND_PORT=$REPLY
+  "$JAVA" -cp "$BENCH_JAR" dev.portalgateway.bench.BenchBackend --port "$BACKEND_PORT" --max-lifetime "$1" \
+    > "$OUT/backend.log" 2>&1 &
+  BACKEND_PID=$!
+  STARTED_PIDS+=("$BACKEND_PID")
+  wait_for_match "$OUT/backend.log" "BenchBackend listening" 20 "$BACKEND_PID" \
+    || fail "backend did not start: $(tail -5 "$OUT/backend.log")"
+}
+
+# start_relay_and_tunnel LEASE TARGET_PORT: a development relay (portal-gateway.jar relay, from
+# $GATEWAY_JAR) on a free loopback port and a tunnel registering LEASE for 127.0.0.1:TARGET_PORT,
+# logs in $OUT/relay.log and $OUT/tunnel.log, until the lease is registered. Sets RELAY_PORT,
+# RELAY_URL, RELAY_PID and TUNNEL_PID.
+start_relay_and_tunnel() {
+  free_port; RELAY_PORT=$REPLY
+  RELAY_URL="ws://127.0.0.1:$RELAY_PORT/relay"
+  "$JAVA" -jar "$GATEWAY_JAR" relay --listen "127.0.0.1:$RELAY_PORT" > "$OUT/relay.log" 2>&1 &
+  RELAY_PID=$!
+  STARTED_PIDS+=("$RELAY_PID")
+  wait_for_match "$OUT/relay.log" "Portal development relay at" 20 "$RELAY_PID" \
+    || fail "relay did not start: $(tail -5 "$OUT/relay.log")"
+  "$JAVA" -jar "$GATEWAY_JAR" tunnel --relay "$RELAY_URL" --name "$1" --target "127.0.0.1:$2" \
+    --identity "$OUT/tunnel-identity.key" > "$OUT/tunnel.log" 2>&1 &
+  TUNNEL_PID=$!
+  STARTED_PIDS+=("$TUNNEL_PID")
+  wait_for_match "$OUT/tunnel.log" "^Lease '$1'" 20 "$TUNNEL_PID" \
+    || fail "tunnel did not start: $(tail -5 "$OUT/tunnel.log")"
+}

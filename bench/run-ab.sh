@@ -97,13 +97,7 @@ jvm_stats() {
 printf 'round\tbuild\tconnections\trps\tp50_ms\tp99_ms\terrors\tnon2xx\trequests\tgateway_cpu_s\tbackend_cpu_s\tloadgen_cpu_s\tothers_cpu_s\talloc_bytes\tyoung_gcs\tgc_s\n' \
   > "$OUT/results.tsv"
 
-free_port; BACKEND_PORT=$REPLY
-"$JAVA" -cp "$BENCH_JAR" dev.portalgateway.bench.BenchBackend --port "$BACKEND_PORT" --max-lifetime 3h \
-  > "$OUT/backend.log" 2>&1 &
-BACKEND_PID=$!
-STARTED_PIDS+=("$BACKEND_PID")
-wait_for_match "$OUT/backend.log" "BenchBackend listening" 20 "$BACKEND_PID" \
-  || fail "backend did not start: $(tail -5 "$OUT/backend.log")"
+start_bench_backend 3h
 
 # one_run ROUND LABEL DIST CONNECTIONS
 one_run() {

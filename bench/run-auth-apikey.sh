@@ -187,14 +187,7 @@ EOF
   fi
 }
 
-free_port; BACKEND_PORT=$REPLY
-"$JAVA" -cp "$BENCH_JAR" dev.portalgateway.bench.BenchBackend --port "$BACKEND_PORT" --max-lifetime 3h \
-  > "$OUT/backend.log" 2>&1 &
-BACKEND_PID=$!
-STARTED_PIDS+=("$BACKEND_PID")
-wait_for_line "$OUT/backend.log" "BenchBackend listening on 127.0.0.1:$BACKEND_PORT.*" 20 "$BACKEND_PID" \
-  || grep -q 'BenchBackend listening' "$OUT/backend.log" \
-  || fail "backend did not start: $(tail -5 "$OUT/backend.log")"
+start_bench_backend 3h
 echo "backend on 127.0.0.1:$BACKEND_PORT"
 
 # The key, made once with the gateway's own command against an "on" config, for every "on" run.

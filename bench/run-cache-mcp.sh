@@ -94,21 +94,8 @@ wait_for_match "$OUT/server.log" "^LISTENING [0-9]" 20 "$SERVER_PID" \
 MCP_PORT=$(sed -n 's/^LISTENING \([0-9]*\)$/\1/p' "$OUT/server.log" | head -1)
 echo "MCP server on 127.0.0.1:$MCP_PORT"
 
-free_port; RELAY_PORT=$REPLY
-RELAY_URL="ws://127.0.0.1:$RELAY_PORT/relay"
-"$JAVA" -jar "$GATEWAY_JAR" relay --listen "127.0.0.1:$RELAY_PORT" > "$OUT/relay.log" 2>&1 &
-RELAY_PID=$!
-STARTED_PIDS+=("$RELAY_PID")
-wait_for_match "$OUT/relay.log" "Portal development relay at" 20 "$RELAY_PID" \
-  || fail "relay did not start: $(tail -5 "$OUT/relay.log")"
+start_relay_and_tunnel mcp "$MCP_PORT"
 echo "relay at $RELAY_URL"
-
-"$JAVA" -jar "$GATEWAY_JAR" tunnel --relay "$RELAY_URL" --name mcp --target "127.0.0.1:$MCP_PORT" \
-  --identity "$OUT/tunnel-identity.key" > "$OUT/tunnel.log" 2>&1 &
-TUNNEL_PID=$!
-STARTED_PIDS+=("$TUNNEL_PID")
-wait_for_match "$OUT/tunnel.log" "^Lease 'mcp'" 20 "$TUNNEL_PID" \
-  || fail "tunnel did not start: $(tail -5 "$OUT/tunnel.log")"
 grep "^Lease 'mcp'" "$OUT/tunnel.log"
 
 free_port; PORT=$REPLY

@@ -67,13 +67,7 @@ trap 'exit 130' INT TERM
   echo "load: $CONNECTIONS connections, ${WARMUP}s warm-up, ${DURATION}s recorded; provider $PROVIDER, access log $ACCESS_LOG"
 } | tee "$OUT/machine.txt"
 
-free_port; BACKEND_PORT=$REPLY
-"$JAVA" -cp "$BENCH_JAR" dev.portalgateway.bench.BenchBackend --port "$BACKEND_PORT" --max-lifetime 1h \
-  > "$OUT/backend.log" 2>&1 &
-BACKEND_PID=$!
-STARTED_PIDS+=("$BACKEND_PID")
-wait_for_match "$OUT/backend.log" "BenchBackend listening" 20 "$BACKEND_PID" \
-  || fail "backend did not start: $(tail -5 "$OUT/backend.log")"
+start_bench_backend 1h
 
 free_port; PORT=$REPLY
 free_port; ADMIN=$REPLY

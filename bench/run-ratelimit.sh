@@ -262,14 +262,7 @@ done
 [[ -n "$redis_up" ]] || fail "redis-server did not start: $(tail -5 "$OUT/redis.log")"
 echo "redis-server on 127.0.0.1:$REDIS_PORT (pid $REDIS_PID)"
 
-free_port; BACKEND_PORT=$REPLY
-"$JAVA" -cp "$BENCH_JAR" dev.portalgateway.bench.BenchBackend --port "$BACKEND_PORT" --max-lifetime 3h \
-  > "$OUT/backend.log" 2>&1 &
-BACKEND_PID=$!
-STARTED_PIDS+=("$BACKEND_PID")
-wait_for_line "$OUT/backend.log" "BenchBackend listening on 127.0.0.1:$BACKEND_PORT.*" 20 "$BACKEND_PID" \
-  || grep -q 'BenchBackend listening' "$OUT/backend.log" \
-  || fail "backend did not start: $(tail -5 "$OUT/backend.log")"
+start_bench_backend 3h
 echo "backend on 127.0.0.1:$BACKEND_PORT"
 
 # probe URL FILE: one GET; writes its response head to FILE and sets PROBE_CODE and PROBE_LIMIT

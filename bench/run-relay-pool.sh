@@ -95,30 +95,11 @@ ms_per_request() {
 } | tee "$OUT/machine.txt"
 
 # The backend, the relay and the tunnel live for the whole script.
-free_port; BACKEND_PORT=$REPLY
-"$JAVA" -cp "$BENCH_JAR" dev.portalgateway.bench.BenchBackend --port "$BACKEND_PORT" --max-lifetime 1h \
-  > "$OUT/backend.log" 2>&1 &
-BACKEND_PID=$!
-STARTED_PIDS+=("$BACKEND_PID")
-wait_for_match "$OUT/backend.log" "BenchBackend listening" 20 "$BACKEND_PID" \
-  || fail "backend did not start: $(tail -5 "$OUT/backend.log")"
+start_bench_backend 1h
 echo "backend on 127.0.0.1:$BACKEND_PORT"
 
-free_port; RELAY_PORT=$REPLY
-RELAY_URL="ws://127.0.0.1:$RELAY_PORT/relay"
-"$JAVA" -jar "$GATEWAY_JAR" relay --listen "127.0.0.1:$RELAY_PORT" > "$OUT/relay.log" 2>&1 &
-RELAY_PID=$!
-STARTED_PIDS+=("$RELAY_PID")
-wait_for_match "$OUT/relay.log" "Portal development relay at" 20 "$RELAY_PID" \
-  || fail "relay did not start: $(tail -5 "$OUT/relay.log")"
+start_relay_and_tunnel bench "$BACKEND_PORT"
 echo "relay at $RELAY_URL"
-
-"$JAVA" -jar "$GATEWAY_JAR" tunnel --relay "$RELAY_URL" --name bench --target "127.0.0.1:$BACKEND_PORT" \
-  --identity "$OUT/tunnel-identity.key" > "$OUT/tunnel.log" 2>&1 &
-TUNNEL_PID=$!
-STARTED_PIDS+=("$TUNNEL_PID")
-wait_for_match "$OUT/tunnel.log" "^Lease 'bench'" 20 "$TUNNEL_PID" \
-  || fail "tunnel did not start: $(tail -5 "$OUT/tunnel.log")"
 grep "^Lease 'bench'" "$OUT/tunnel.log"
 
 printf '%s\n' "max_idle_per_lease	rps	p50_ms	p90_ms	p99_ms	max_ms	errors	non2xx	connects	stuck	requests	gateway_cpu_ms_per_req	relay_cpu_ms_per_req	tunnel_cpu_ms_per_req	backend_cpu_ms_per_req	notes" \

@@ -84,19 +84,6 @@ public final class JsonLog {
    * @param fields more fields, in order; values are strings, numbers, booleans or {@code null}
    */
   public static void write(System.Logger.Level level, String logger, String message, Map<String, ?> fields) {
-    write(level, logger, message, fields, false);
-  }
-
-  /**
-   * Writes one line, possibly batched: a batched line reaches stdout within
-   * {@value #BATCH_INTERVAL_MS} ms, together with others, so that a busy gateway makes one write
-   * call for many access-log lines instead of one each (about a fifth of its throughput).
-   *
-   * @param batch whether the line may wait for the next batch; warnings and errors never do
-   * @see #write(System.Logger.Level, String, String, Map)
-   */
-  public static void write(System.Logger.Level level, String logger, String message, Map<String, ?> fields,
-      boolean batch) {
     if (!enabled(level)) {
       return;
     }
@@ -109,7 +96,7 @@ public final class JsonLog {
         field(sb, e.getKey(), e.getValue());
       }
     }
-    finish(sb, batch && level.getSeverity() < System.Logger.Level.WARNING.getSeverity());
+    finish(sb, false);
   }
 
   /** Writes one line with alternating field names and values after the message. */
@@ -192,6 +179,12 @@ public final class JsonLog {
     sb.append(text);
   }
 
+  /**
+   * Ends the line and writes it, or, when {@code batch}, lets it wait: a batched line reaches
+   * stdout within {@value #BATCH_INTERVAL_MS} ms together with others, so that a busy gateway
+   * makes one write call for many access-log lines instead of one each (about a fifth of its
+   * throughput). Only the access log batches; warnings and errors never wait.
+   */
   static void finish(StringBuilder sb, boolean batch) {
     sb.append("}\n");
     LOCK.lock();
