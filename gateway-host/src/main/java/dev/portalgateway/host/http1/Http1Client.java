@@ -23,8 +23,10 @@ import java.util.concurrent.TimeUnit;
  * clean, complete exchange.
  */
 public final class Http1Client implements AutoCloseable {
-  /** Fields the codec writes itself: framing, connection management and the target host. */
-  /** Fields the codec writes itself (or must never forward); compared ignoring case, in place. */
+  /**
+   * Fields the codec writes itself: framing, connection management and the target host. Compared
+   * ignoring case, in place, as {@code HopByHop} compares its own list.
+   */
   private static final String[] CODEC_FIELDS = {
       "host", "content-length", "transfer-encoding", "connection", "keep-alive", "expect", "upgrade", "te", "trailer"};
   private static final byte[] CRLF = {'\r', '\n'};

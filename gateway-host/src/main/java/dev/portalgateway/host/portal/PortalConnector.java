@@ -25,6 +25,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The {@code portal} connector: reaches a lease through the Portal relay, end-to-end encrypted
@@ -58,7 +60,7 @@ public final class PortalConnector implements Connector {
   private record LeasePool(String label, TransportPool pool, Http1Client client) {}
 
   private final Duration responseTimeout;
-  private java.util.concurrent.ScheduledFuture<?> sweep;
+  private ScheduledFuture<?> sweep;
 
   private PortalConnector(RelayConfig config, PortalIdentity identity, ScheduledExecutorService timers,
       Duration responseTimeout, GatewayMetrics metrics) {
@@ -92,7 +94,7 @@ public final class PortalConnector implements Connector {
     long sweepMillis = Math.max(1000, config.idleTimeout().toMillis() / 2);
     connector.sweep = timers.scheduleWithFixedDelay(
         () -> connector.clients.values().forEach(p -> p.pool().evictExpired()),
-        sweepMillis, sweepMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
     return connector;
   }
 

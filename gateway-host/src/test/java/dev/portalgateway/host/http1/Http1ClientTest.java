@@ -66,13 +66,20 @@ class Http1ClientTest {
     try (s) {
       s.setSoTimeout(10_000);
       InputStream in = s.getInputStream();
-      readRequest(in);
+      String method = readRequest(in);
       int n = requests.incrementAndGet();
       String body = "answer " + n;
       OutputStream out = s.getOutputStream();
-      out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+      boolean head = method.equals("HEAD");
+      out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + (head ? "" : body))
           .getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
+      if (head) {
+        // A body for a HEAD, which HTTP forbids, arriving after the answer the client has taken.
+        Thread.sleep(30);
+        out.write(body.getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+      }
       if (dropSecondRequest) {
         readRequest(in);
         return; // acted on it, and gone
@@ -84,10 +91,11 @@ class Http1ClientTest {
     }
   }
 
-  /** Reads one request: its head, then a chunked or Content-Length body. */
-  private void readRequest(InputStream in) throws IOException {
+  /** Reads one request: its head, then a chunked or Content-Length body. @return its method */
+  private String readRequest(InputStream in) throws IOException {
     String head = readUntil(in, "\r\n\r\n");
-    methodsSeen.add(head.substring(0, head.indexOf(' ')));
+    String method = head.substring(0, head.indexOf(' '));
+    methodsSeen.add(method);
     heads.add(head.getBytes(StandardCharsets.ISO_8859_1));
     String lower = head.toLowerCase(java.util.Locale.ROOT);
     if (lower.contains("transfer-encoding: chunked")) {
@@ -97,6 +105,7 @@ class Http1ClientTest {
       int length = Integer.parseInt(lower.substring(at, lower.indexOf("\r\n", at)).trim());
       in.readNBytes(length);
     }
+    return method;
   }
 
   private static String readUntil(InputStream in, String end) throws IOException {
@@ -194,6 +203,19 @@ class Http1ClientTest {
       assertThat(text(client.send("POST", "/pay", Headers.of("Idempotency-Key", "k-1"), Body.of("{}"))))
           .startsWith("answer");
       assertThat(methodsSeen).containsExactly("POST", "POST");
+    }
+  }
+
+  @Test
+  void bytesAnUpstreamSentUnaskedAreNeverReadAsTheNextAnswer() throws Exception {
+    try (Http1Client client = client()) {
+      // This upstream sends a body 30 ms after its answer to a HEAD, which HTTP forbids.
+      Response head = client.send("HEAD", "/a", Headers.empty(), Body.empty());
+      assertThat(head.status()).isEqualTo(200);
+      text(head);
+      Thread.sleep(80); // the stray bytes have arrived; the upstream still keeps the connection open
+      assertThat(text(client.send("GET", "/b", Headers.empty(), Body.empty()))).isEqualTo("answer 2");
+      assertThat(connections).as("the connection with stray bytes was not used again").hasValue(2);
     }
   }
 }

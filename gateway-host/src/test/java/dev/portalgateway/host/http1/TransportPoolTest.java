@@ -212,4 +212,34 @@ class TransportPoolTest {
       assertThat(opening.get(10, TimeUnit.SECONDS)).isNotNull();
     }
   }
+
+  @Test
+  void aFailedOpenFreesItsSlotAndClosingThePoolReleasesTheRequestsWaitingInIt() throws Exception {
+    AtomicInteger attempts = new AtomicInteger();
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      TransportPool failing = new TransportPool(() -> {
+        attempts.incrementAndGet();
+        throw new java.net.ConnectException("Connection refused");
+      }, 10, TimeUnit.SECONDS.toNanos(60), 1, TimeUnit.SECONDS.toNanos(30));
+      // With one slot, a slot that a failure kept would make the second call wait 30 s.
+      for (int i = 0; i < 3; i++) {
+        assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+            () -> assertThatThrownBy(failing::acquire).isInstanceOf(java.net.ConnectException.class));
+      }
+      assertThat(attempts).hasValue(3);
+
+      TransportPool pool = gatedPool(1, 30_000);
+      gate.set(new CountDownLatch(1));
+      Future<TransportPool.Connection> opening = threads.submit(pool::acquire);
+      awaitTrue(() -> inOpener.get() == 1);
+      Future<TransportPool.Connection> waiting = threads.submit(pool::acquire);
+      Thread.sleep(100);
+      assertThat(waiting.isDone()).isFalse();
+      pool.close();
+      assertThatThrownBy(() -> waiting.get(5, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(IOException.class).hasMessageContaining("closed");
+      gate.get().countDown();
+      opening.get(5, TimeUnit.SECONDS).closeQuietly();
+    }
+  }
 }
