@@ -138,14 +138,13 @@ class PortalConnectorTest {
         assertThat(reader.readLine()).isEmpty();
         assertThat(reader.readLine()).isEqualTo("data: second");
       }
-      String metrics = g.metrics();
-      assertThat(metrics).contains("portal_gateway_relay_connected 1.0")
-          .contains("portal_gateway_requests_total{route=\"demo\",method=\"GET\",status_class=\"2xx\",}")
-          .contains("portal_gateway_relay_handshakes_total{lease=\"demo\",outcome=\"ok\",}")
-          .contains("portal_gateway_relay_handshake_duration_seconds_count{lease=\"demo\",}")
-          .contains("portal_gateway_relay_bytes_total{lease=\"demo\",direction=\"in\",}")
-          .contains("portal_gateway_relay_bytes_total{lease=\"demo\",direction=\"out\",}")
-          .contains("portal_gateway_relay_pooled_connections{lease=\"demo\",}");
+      String metrics = g.awaitMetrics("portal_gateway_relay_connected 1.0",
+          "portal_gateway_requests_total{route=\"demo\",method=\"GET\",status_class=\"2xx\",}",
+          "portal_gateway_relay_handshakes_total{lease=\"demo\",outcome=\"ok\",}",
+          "portal_gateway_relay_handshake_duration_seconds_count{lease=\"demo\",}",
+          "portal_gateway_relay_bytes_total{lease=\"demo\",direction=\"in\",}",
+          "portal_gateway_relay_bytes_total{lease=\"demo\",direction=\"out\",}",
+          "portal_gateway_relay_pooled_connections{lease=\"demo\",}");
       // Keep-alive through the relay: 22 requests to "demo" needed far fewer handshakes.
       assertThat(handshakes(metrics)).isLessThan(10);
     }

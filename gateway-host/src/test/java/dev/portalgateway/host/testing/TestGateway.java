@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /** A gateway started in-process on loopback ports chosen by the OS, from YAML text. */
 public final class TestGateway implements AutoCloseable {
@@ -83,6 +85,28 @@ public final class TestGateway implements AutoCloseable {
 
   public String metrics() throws Exception {
     return client.send(HttpRequest.newBuilder(adminUri("/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  /**
+   * Scrapes until every line is in the metrics, and returns that scrape. The gateway counts a
+   * request once its last byte is sent, so a client that has just read the answer can scrape
+   * before it is counted; a single scrape would race.
+   */
+  public String awaitMetrics(String... lines) throws Exception {
+    return awaitMetrics(m -> java.util.Arrays.stream(lines).allMatch(m::contains), String.join(", ", lines));
+  }
+
+  /** Scrapes until {@code condition} holds (at most 20 s), and returns that scrape; fails naming {@code what}. */
+  public String awaitMetrics(Predicate<String> condition, String what) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    String metrics;
+    while (!condition.test(metrics = metrics())) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("waited 20 s for " + what + " in the metrics:\n" + metrics);
+      }
+      Thread.sleep(20);
+    }
+    return metrics;
   }
 
   @Override

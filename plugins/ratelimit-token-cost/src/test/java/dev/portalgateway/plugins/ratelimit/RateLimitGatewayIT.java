@@ -16,7 +16,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -78,15 +77,6 @@ class RateLimitGatewayIT {
         + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
   }
 
-  private void awaitMetrics(Predicate<String> condition, String what) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    String metrics;
-    while (!condition.test(metrics = gateway.metrics())) {
-      assertThat(System.nanoTime()).as("waiting for %s in:%n%s", what, metrics).isLessThan(deadline);
-      Thread.sleep(50);
-    }
-  }
-
   @Test
   void aBurstBeyondTheLimitGets429WithHeadersAndRecoversAtTheRate() throws Exception {
     // 0.5 a second: no token comes back between the first four requests, however slow the machine.
@@ -130,10 +120,9 @@ class RateLimitGatewayIT {
     assertThat(r.statusCode()).isEqualTo(429);
     assertThat(r.body()).contains("budget-exhausted", "token budget per minute", "'llm'");
     assertThat(r.headers().firstValue("Retry-After")).isPresent();
-    assertThat(gateway.metrics())
-        .contains(METRIC + "tokens_total{lease=\"llm\",model=\"other\",direction=\"input\",} 300.0")
-        .contains(METRIC + "tokens_total{lease=\"llm\",model=\"other\",direction=\"output\",} 150.0")
-        .contains(METRIC + "limited_total{dimension=\"budget_tokens\",} 1.0");
+    gateway.awaitMetrics(METRIC + "tokens_total{lease=\"llm\",model=\"other\",direction=\"input\",} 300.0",
+        METRIC + "tokens_total{lease=\"llm\",model=\"other\",direction=\"output\",} 150.0",
+        METRIC + "limited_total{dimension=\"budget_tokens\",} 1.0");
   }
 
   @Test
@@ -141,9 +130,9 @@ class RateLimitGatewayIT {
     start("    budgets:\n      per_principal: { tokens_per_minute: 300 }\n");
     String body = "{\"model\":\"claude-sonnet\",\"max_tokens\":50,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     assertThat(post("/peer/llm/v1/messages", body).body()).contains("message_delta", "message_stop");
-    awaitMetrics(m -> m.contains("direction=\"output\",} 50.0"), "the first stream's usage");
+    gateway.awaitMetrics(m -> m.contains("direction=\"output\",} 50.0"), "the first stream's usage");
     assertThat(post("/peer/llm/v1/messages", body).statusCode()).isEqualTo(200);
-    awaitMetrics(m -> m.contains("direction=\"output\",} 100.0"), "the second stream's usage");
+    gateway.awaitMetrics(m -> m.contains("direction=\"output\",} 100.0"), "the second stream's usage");
     HttpResponse<String> r = post("/peer/llm/v1/messages", body);
     assertThat(r.statusCode()).isEqualTo(429);
     assertThat(r.body()).contains("of this caller");
@@ -169,7 +158,7 @@ class RateLimitGatewayIT {
     }
     assertThat(seen).contains("\"content\":\"two\"", "data: [DONE]").doesNotContain("usage");
     assertThat(llm.lastBody.get()).contains("\"include_usage\":true");
-    awaitMetrics(m -> m.contains("direction=\"input\",} 100.0") && m.contains("direction=\"output\",} 50.0"),
+    gateway.awaitMetrics(m -> m.contains("direction=\"input\",} 100.0") && m.contains("direction=\"output\",} 50.0"),
         "the usage of the hidden chunk");
   }
 
@@ -184,7 +173,7 @@ class RateLimitGatewayIT {
         chat("gpt-4o", true, ",\"stream_options\":{\"include_usage\":false}")).body();
     assertThat(refused).doesNotContain("usage");
     assertThat(llm.lastBody.get()).contains("\"include_usage\":false");
-    awaitMetrics(m -> m.contains(METRIC + "unmetered_responses_total{lease=\"llm\",} 1.0")
+    gateway.awaitMetrics(m -> m.contains(METRIC + "unmetered_responses_total{lease=\"llm\",} 1.0")
         && m.contains("direction=\"output\",} 57.0"), "the unmetered charge of 7 output tokens");
   }
 
@@ -207,8 +196,8 @@ class RateLimitGatewayIT {
     for (int i = 0; i < 5; i++) {
       assertThat(post("/peer/llm/v1/chat/completions", chat("local-llama", false, "")).statusCode()).isEqualTo(200);
     }
-    assertThat(gateway.metrics()).contains(METRIC + "cost_total{lease=\"llm\",model=\"gpt-4o\",}")
-        .contains(METRIC + "limited_total{dimension=\"budget_cost\",} 1.0");
+    gateway.awaitMetrics(METRIC + "cost_total{lease=\"llm\",model=\"gpt-4o\",}",
+        METRIC + "limited_total{dimension=\"budget_cost\",} 1.0");
   }
 
   @Test
@@ -222,7 +211,7 @@ class RateLimitGatewayIT {
       assertThat(new String(in.readNBytes(20), StandardCharsets.UTF_8)).startsWith("data: ");
     }
     llm.holdAfterFirstEvent.countDown(); // the service finishes after the client has gone
-    awaitMetrics(m -> m.contains("direction=\"input\",} 100.0") && m.contains("direction=\"output\",} 50.0"),
+    gateway.awaitMetrics(m -> m.contains("direction=\"input\",} 100.0") && m.contains("direction=\"output\",} 50.0"),
         "the abandoned stream's usage");
   }
 
@@ -243,7 +232,7 @@ class RateLimitGatewayIT {
       // the drain gives up after 300 ms and settles what it has.
       llm.holdAfterFirstEvent.countDown();
       // What it is charged (its reservation) is what the metrics report.
-      awaitMetrics(m -> m.contains(METRIC + "tokens_total{lease=\"llm\",model=\"other\",direction=\"output\",}")
+      gateway.awaitMetrics(m -> m.contains(METRIC + "tokens_total{lease=\"llm\",model=\"other\",direction=\"output\",}")
           && !m.contains(METRIC + "tokens_total{lease=\"llm\",model=\"other\",direction=\"output\",} 0.0"),
           "the abandoned stream settled at its reservation");
       HttpResponse<String> next = post("/peer/llm/v1/chat/completions", chat("gpt-4o", false, ""));
