@@ -115,6 +115,7 @@ public final class ConfigLoader {
     positive(c.proxy().connectTimeout().toMillis(), "proxy.connect_timeout");
     positive(c.proxy().responseTimeout().toMillis(), "proxy.response_timeout");
     notNegative(c.proxy().sseKeepalive().toMillis(), "proxy.sse_keepalive");
+    positive(c.proxy().idleTimeout().toMillis(), "proxy.idle_timeout");
     validateCors(c.cors(), "cors");
     validateRelayUrl(c.relay().url(), "relay.url");
     for (int i = 0; i < c.relay().urls().size(); i++) {
@@ -139,6 +140,7 @@ public final class ConfigLoader {
       if (u.connectTimeout() != null) positive(u.connectTimeout().toMillis(), path + ".connect_timeout");
       if (u.responseTimeout() != null) positive(u.responseTimeout().toMillis(), path + ".response_timeout");
       if (u.sseKeepalive() != null) notNegative(u.sseKeepalive().toMillis(), path + ".sse_keepalive");
+      if (u.idleTimeout() != null) positive(u.idleTimeout().toMillis(), path + ".idle_timeout");
       if (u.cors() != null) validateCors(u.cors(), path + ".cors");
     }
     for (Map.Entry<String, JsonNode> e : c.plugins().entrySet()) {

@@ -11,12 +11,15 @@ import java.time.Duration;
  *     long-running streams.
  * @param sseKeepalive when an event stream is idle this long, send a {@code :} comment so that
  *     intermediaries keep it open; 0 turns it off
+ * @param idleTimeout how long a keep-alive connection to the upstream is kept unused before the
+ *     gateway closes it
  */
-public record ProxyConfig(Duration connectTimeout, Duration responseTimeout, Duration sseKeepalive) {
+public record ProxyConfig(Duration connectTimeout, Duration responseTimeout, Duration sseKeepalive, Duration idleTimeout) {
   public ProxyConfig {
     connectTimeout = connectTimeout == null ? Duration.ofSeconds(5) : connectTimeout;
     responseTimeout = responseTimeout == null ? Duration.ofSeconds(300) : responseTimeout;
     sseKeepalive = sseKeepalive == null ? Duration.ZERO : sseKeepalive;
+    idleTimeout = idleTimeout == null ? Duration.ofSeconds(30) : idleTimeout;
   }
 
   /** @return these defaults overridden by whatever {@code upstream} sets */
@@ -24,6 +27,7 @@ public record ProxyConfig(Duration connectTimeout, Duration responseTimeout, Dur
     return new ProxyConfig(
         upstream.connectTimeout() != null ? upstream.connectTimeout() : connectTimeout,
         upstream.responseTimeout() != null ? upstream.responseTimeout() : responseTimeout,
-        upstream.sseKeepalive() != null ? upstream.sseKeepalive() : sseKeepalive);
+        upstream.sseKeepalive() != null ? upstream.sseKeepalive() : sseKeepalive,
+        upstream.idleTimeout() != null ? upstream.idleTimeout() : idleTimeout);
   }
 }

@@ -10,10 +10,12 @@ import java.time.Duration;
  * @param connectTimeout overrides {@code proxy.connect_timeout}
  * @param responseTimeout overrides {@code proxy.response_timeout}
  * @param sseKeepalive overrides {@code proxy.sse_keepalive}
+ * @param idleTimeout overrides {@code proxy.idle_timeout}
  * @param cors overrides the top-level {@code cors:} policy for this route
  */
 public record UpstreamConfig(
-    String url, Duration connectTimeout, Duration responseTimeout, Duration sseKeepalive, CorsConfig cors) {
+    String url, Duration connectTimeout, Duration responseTimeout, Duration sseKeepalive, Duration idleTimeout,
+    CorsConfig cors) {
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
   public UpstreamConfig {}
@@ -21,6 +23,6 @@ public record UpstreamConfig(
   /** {@code backend: "http://127.0.0.1:3000"} */
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public static UpstreamConfig ofUrl(String url) {
-    return new UpstreamConfig(url, null, null, null, null);
+    return new UpstreamConfig(url, null, null, null, null, null);
   }
 }

@@ -57,7 +57,8 @@ public final class RouteTable implements AutoCloseable {
       String basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
       String origin = (url.getScheme() + "://" + url.getRawAuthority()).toLowerCase(java.util.Locale.ROOT);
       routes.put(e.getKey(), new Route(e.getKey(),
-          new HttpUpstreamConnector(e.getKey(), u.url(), effective.connectTimeout(), effective.responseTimeout()),
+          new HttpUpstreamConnector(e.getKey(), u.url(), effective.connectTimeout(), effective.responseTimeout(),
+              effective.idleTimeout()),
           cors == null ? defaultCors : CorsPolicy.of(cors), effective.sseKeepalive(), basePath, origin));
     }
     return new RouteTable(Map.copyOf(routes), defaultCors, config.proxy().sseKeepalive(), fallback);
@@ -118,6 +119,15 @@ public final class RouteTable implements AutoCloseable {
         "No upstream or lease is named '" + name + "'.",
         "Use /peer/NAME/... with a name from upstreams: in the gateway configuration "
             + "(Portal leases are reached when relay.enabled is true)."));
+  }
+
+  /** Closes the upstreams' keep-alive connections that have been idle past their timeout. */
+  public void evictExpiredConnections() {
+    for (Route r : routes.values()) {
+      if (r.connector() instanceof HttpUpstreamConnector upstream) {
+        upstream.evictExpired();
+      }
+    }
   }
 
   @Override

@@ -21,6 +21,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A running gateway: the proxy and admin listeners, the plugins, the current configuration
@@ -122,6 +123,15 @@ public final class Gateway implements AutoCloseable {
         }, new PluginAdminEndpoints(runtimes)));
     proxy.start();
     admin.start();
+    // Releases close expired keep-alive connections as they go; this covers an upstream that went
+    // quiet, whose idle connections would otherwise stay open until its next request.
+    timers.scheduleWithFixedDelay(() -> {
+      try {
+        runtimes.peek().routes().evictExpiredConnections();
+      } catch (RuntimeException e) {
+        JsonLog.warn("gateway", "closing idle upstream connections failed", "error", e.toString());
+      }
+    }, 1, 1, TimeUnit.SECONDS);
     if (loaded.paths().configFile() != null && !server.configReloadInterval().isZero()) {
       new ConfigWatcher(loaded.paths().configFile(), loader, runtimes, metrics).start(timers, server.configReloadInterval());
     }

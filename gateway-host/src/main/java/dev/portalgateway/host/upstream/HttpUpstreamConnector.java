@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The {@code http} connector: forwards to one configured plain-HTTP(S) upstream over pooled
@@ -26,18 +25,17 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HttpUpstreamConnector implements Connector {
   /**
-   * Idle connections kept per upstream. Fewer than a lease's 256: a TCP connect is cheap next to
-   * an end-to-end handshake, and nothing sweeps these pools on a timer, so after a burst the
-   * surplus stays open until a later request's release finds it expired.
+   * Idle connections kept per upstream: as many as a burst of concurrent requests used, so the
+   * next burst reuses them instead of connecting again. The surplus of a burst that does not
+   * come back is closed once idle past {@code idle_timeout} ({@link #evictExpired}).
    */
-  private static final int MAX_IDLE = 64;
-  /** Shorter than common server keep-alive timeouts would be ideal; stale ones are detected anyway. */
-  private static final long IDLE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
+  private static final int MAX_IDLE = 256;
 
   private final String name;
   private final String baseUrl;
   private final String basePath;
   private final Duration responseTimeout;
+  private final TransportPool pool;
   private final Http1Client client;
 
   /**
@@ -45,8 +43,11 @@ public final class HttpUpstreamConnector implements Connector {
    * @param baseUrl its base URL, {@code http[s]://host[:port][/base]}
    * @param connectTimeout how long to wait for a connection
    * @param responseTimeout how long to wait for the response head once the request is sent
+   * @param idleTimeout how long an unused keep-alive connection is kept. Shorter than the
+   *     upstream's own keep-alive timeout is best; a connection the upstream closed is detected anyway.
    */
-  public HttpUpstreamConnector(String name, String baseUrl, Duration connectTimeout, Duration responseTimeout) {
+  public HttpUpstreamConnector(String name, String baseUrl, Duration connectTimeout, Duration responseTimeout,
+      Duration idleTimeout) {
     this.name = name;
     this.baseUrl = baseUrl;
     this.responseTimeout = responseTimeout;
@@ -58,10 +59,10 @@ public final class HttpUpstreamConnector implements Connector {
     String path = uri.getRawPath() == null ? "" : uri.getRawPath();
     this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
     int connectMillis = (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis());
-    TransportPool pool = new TransportPool(
+    this.pool = new TransportPool(
         tls ? () -> TlsTransport.connect(host, port, connectMillis)
             : () -> SocketTransport.connect(new InetSocketAddress(host, port), connectMillis),
-        MAX_IDLE, IDLE_TIMEOUT_NANOS);
+        MAX_IDLE, idleTimeout.toNanos());
     boolean defaultPort = uri.getPort() < 0;
     String hostHeader = bracketed + (defaultPort ? "" : ":" + port);
     this.client = new Http1Client(pool, hostHeader, responseTimeout.toMillis());
@@ -99,6 +100,15 @@ public final class HttpUpstreamConnector implements Connector {
 
   private static ProblemException failure(int status, String type, String title, String detail, String hint, Throwable cause) {
     return new ProblemException(Problem.of(status, type, title, detail, hint), Headers.empty(), cause);
+  }
+
+  /**
+   * Closes the keep-alive connections idle past the timeout. Each release does this too, but an
+   * upstream that stops getting requests would otherwise keep its connections (and the upstream's
+   * sockets) open indefinitely; the gateway calls this on a timer.
+   */
+  public void evictExpired() {
+    pool.evictExpired();
   }
 
   @Override

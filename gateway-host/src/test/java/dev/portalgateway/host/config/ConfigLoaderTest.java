@@ -53,6 +53,7 @@ class ConfigLoaderTest {
     assertThat(c.server().accessLog()).isTrue();
     assertThat(c.proxy().connectTimeout()).isEqualTo(Duration.ofSeconds(5));
     assertThat(c.proxy().responseTimeout()).isEqualTo(Duration.ofSeconds(300));
+    assertThat(c.proxy().idleTimeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(c.relay().url()).isEqualTo("ws://localhost:4017/relay");
     assertThat(c.relay().urls()).isEmpty();
     assertThat(c.cors().enabled()).isFalse();
@@ -136,6 +137,7 @@ class ConfigLoaderTest {
           connect_timeout: 1500ms
           response_timeout: 2
           sse_keepalive: 15s
+          idle_timeout: 90s
         relay:
           url: wss://relay.example/relay
           urls: ["ws://10.0.0.1/relay"]
@@ -154,6 +156,7 @@ class ConfigLoaderTest {
     assertThat(c.proxy().connectTimeout()).isEqualTo(Duration.ofMillis(1500));
     assertThat(c.proxy().responseTimeout()).isEqualTo(Duration.ofSeconds(2));
     assertThat(c.proxy().sseKeepalive()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(c.proxy().idleTimeout()).isEqualTo(Duration.ofSeconds(90));
     assertThat(c.relay().url()).isEqualTo("wss://relay.example/relay");
     assertThat(c.relay().urls()).containsExactly("ws://10.0.0.1/relay");
   }
@@ -217,6 +220,7 @@ class ConfigLoaderTest {
             url: https://10.0.0.2:8443/base
             response_timeout: 10m
             sse_keepalive: 20s
+            idle_timeout: 4s
             cors:
               allowed_origins: ["https://app.example"]
         """).config();
@@ -234,6 +238,7 @@ class ConfigLoaderTest {
     assertThat(effective.connectTimeout()).isEqualTo(Duration.ofSeconds(3));
     assertThat(effective.responseTimeout()).isEqualTo(Duration.ofMinutes(10));
     assertThat(effective.sseKeepalive()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(effective.idleTimeout()).isEqualTo(Duration.ofSeconds(4));
     assertThat(tuned.cors().enabled()).isTrue();
     assertThat(tuned.cors().allowedOrigins()).containsExactly("https://app.example");
   }
@@ -333,6 +338,9 @@ class ConfigLoaderTest {
     assertRejected(() -> load("server:\n  max_body_bytes: 0\n"), "server.max_body_bytes", "greater than zero");
     assertRejected(() -> load("server:\n  request_read_timeout: PT-5S\n"), "server.request_read_timeout");
     assertRejected(() -> load("proxy:\n  sse_keepalive: PT-1S\n"), "proxy.sse_keepalive", "negative");
+    assertRejected(() -> load("proxy:\n  idle_timeout: 0s\n"), "proxy.idle_timeout", "greater than zero");
+    assertRejected(() -> load("upstreams:\n  a: { url: \"http://127.0.0.1:1\", idle_timeout: 0s }\n"),
+        "upstreams.a.idle_timeout", "greater than zero");
   }
 
   @Test

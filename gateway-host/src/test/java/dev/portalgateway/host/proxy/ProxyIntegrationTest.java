@@ -383,6 +383,31 @@ class ProxyIntegrationTest {
   }
 
   @Test
+  void anIdleKeepAliveConnectionIsClosedAfterIdleTimeoutWithoutAnotherRequest() throws Exception {
+    try (ServerSocket upstream = new ServerSocket(0, 10, java.net.InetAddress.getLoopbackAddress())) {
+      CountDownLatch closedByGateway = new CountDownLatch(1);
+      Thread.ofVirtual().start(() -> {
+        try (Socket s = upstream.accept()) {
+          readHead(s.getInputStream());
+          s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+          s.getOutputStream().flush();
+          s.setSoTimeout(20_000); // a keep-alive connection: only the gateway closing it ends the read
+          if (s.getInputStream().read() < 0) {
+            closedByGateway.countDown();
+          }
+        } catch (IOException ignored) {
+          // a reset or the read timeout: the assertion below reports it
+        }
+      });
+      TestGateway g = gateway("upstreams:\n  kept: { url: \"http://127.0.0.1:" + upstream.getLocalPort()
+          + "\", idle_timeout: 200ms }\n");
+      assertThat(g.get("/peer/kept/x").body()).isEqualTo("ok");
+      // No request follows, so no release notices the expiry: the gateway's periodic sweep must.
+      assertThat(closedByGateway.await(15, TimeUnit.SECONDS)).as("the idle connection was closed").isTrue();
+    }
+  }
+
+  @Test
   void aClientThatLeavesAQuietEventStreamIsNoticedByTheKeepAliveAndTheUpstreamIsReleased() throws Exception {
     try (ServerSocket quiet = new ServerSocket(0, 10, java.net.InetAddress.getLoopbackAddress())) {
       CountDownLatch upstreamClosed = new CountDownLatch(1);
