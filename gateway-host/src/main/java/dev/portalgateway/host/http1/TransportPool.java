@@ -27,6 +27,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * the bound a request waits for whichever comes first, a connection released by another request
  * or a free opening slot, so the pool still grows to what the load needs, a bounded number of
  * handshakes at a time.
+ *
+ * <p>Waiting requests are served first come, first served: a released connection or a freed slot
+ * is handed to the longest-waiting request directly, never left for a newcomer to take. Without
+ * that, under a sustained overload a request could lose every race until its wait ran out, and
+ * the tail latency would be set by luck rather than by the queue.
  */
 public final class TransportPool implements AutoCloseable {
   /** Opens a new transport when the pool has none. */
@@ -37,6 +42,24 @@ public final class TransportPool implements AutoCloseable {
 
   private record Idle(Connection connection, long since) {}
 
+  /** A request waiting past the opening bound, and what was handed to it. Guarded by {@code lock}. */
+  private static final class Waiter {
+    final Condition wakeup;
+    /** False for {@link #acquireNew}: it wants an opening slot only, never a pooled connection. */
+    final boolean takesConnections;
+    Connection handed;
+    boolean slot;
+
+    Waiter(Condition wakeup, boolean takesConnections) {
+      this.wakeup = wakeup;
+      this.takesConnections = takesConnections;
+    }
+
+    boolean served() {
+      return handed != null || slot;
+    }
+  }
+
   private final Opener opener;
   private final int maxIdle;
   private final long idleTimeoutNanos;
@@ -44,9 +67,13 @@ public final class TransportPool implements AutoCloseable {
   private final long openWaitNanos;
   /** Guards everything below. A lock, not a monitor: waiting virtual threads must not pin carriers. */
   private final ReentrantLock lock = new ReentrantLock();
-  /** Signalled when a connection is released or an opening slot frees. */
-  private final Condition changed = lock.newCondition();
   private final Deque<Idle> idle = new ArrayDeque<>();
+  /**
+   * Oldest first. While a request that takes connections waits, {@code idle} is empty (a release
+   * hands its connection over instead), and while any waits, all {@code maxOpening} slots are
+   * taken (a freed slot is handed over): so a newcomer finds nothing to take and queues behind.
+   */
+  private final Deque<Waiter> waiters = new ArrayDeque<>();
   private int opening;
   private boolean closed;
 
@@ -101,12 +128,13 @@ public final class TransportPool implements AutoCloseable {
   }
 
   private Connection acquire(boolean pooledToo) throws IOException {
-    long deadline = 0;
+    long deadline = System.nanoTime() + openWaitNanos;
     while (true) {
       Connection c = pooledToo ? pooled() : null;
       if (c != null) {
         return c;
       }
+      Waiter waiter;
       lock.lock();
       try {
         if (closed) {
@@ -116,35 +144,92 @@ public final class TransportPool implements AutoCloseable {
           opening++;
           break;
         }
-        if (!pooledToo || idle.isEmpty()) {
-          long now = System.nanoTime();
-          if (deadline == 0) {
-            deadline = now + openWaitNanos;
-          }
-          if (deadline - now <= 0) {
-            throw new SocketTimeoutException("no connection became free within "
-                + TimeUnit.NANOSECONDS.toMillis(openWaitNanos) + " ms (" + maxOpening + " were being opened)");
-          }
-          changed.awaitNanos(deadline - now);
+        if (pooledToo && !idle.isEmpty()) {
+          continue; // released since pooled() looked
         }
+        waiter = new Waiter(lock.newCondition(), pooledToo);
+        waiters.addLast(waiter);
+        await(waiter, deadline);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("interrupted while waiting for a connection");
       } finally {
         lock.unlock();
       }
+      if (waiter.slot) {
+        break;
+      }
+      c = waiter.handed;
+      if (usable(c)) {
+        c.reused = true;
+        return c;
+      }
+      c.closeQuietly(); // closed by the far side since its release: rare; queue again
     }
     try {
       return open();
     } finally {
-      lock.lock();
+      freeSlot();
+    }
+  }
+
+  /** Waits, holding {@code lock}, until {@code waiter} is served; otherwise it leaves the queue and throws. */
+  private void await(Waiter waiter, long deadline) throws IOException, InterruptedException {
+    while (!waiter.served()) {
+      long left = deadline - System.nanoTime();
+      if (closed || left <= 0) {
+        waiters.remove(waiter);
+        throw closed ? new IOException("the connection pool is closed")
+            : new SocketTimeoutException("no connection became free within "
+                + TimeUnit.NANOSECONDS.toMillis(openWaitNanos) + " ms (" + maxOpening + " were being opened)");
+      }
       try {
-        opening--;
-        changed.signal();
-      } finally {
-        lock.unlock();
+        waiter.wakeup.awaitNanos(left);
+      } catch (InterruptedException e) {
+        if (waiter.served()) {
+          // Served as the interrupt came: take what it was given (nothing to pass on under the
+          // lock) and leave the interrupt for the exchange to notice.
+          Thread.currentThread().interrupt();
+          return;
+        }
+        waiters.remove(waiter);
+        throw e;
       }
     }
+  }
+
+  /** Hands a freed opening slot to the longest-waiting request, or frees it. */
+  private void freeSlot() {
+    lock.lock();
+    try {
+      freeSlotLocked();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void freeSlotLocked() {
+    Waiter next = waiters.pollFirst();
+    if (next == null) {
+      opening--;
+    } else {
+      next.slot = true; // the slot passes on: opening stays as it is
+      next.wakeup.signal();
+    }
+  }
+
+  /** @return whether {@code c} went to the longest-waiting request that takes connections. Holding {@code lock}. */
+  private boolean handOver(Connection c) {
+    for (java.util.Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+      Waiter w = it.next();
+      if (w.takesConnections) {
+        it.remove();
+        w.handed = c;
+        w.wakeup.signal();
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -165,12 +250,17 @@ public final class TransportPool implements AutoCloseable {
       if (candidate == null) {
         return null;
       }
-      if (System.nanoTime() - candidate.since() < idleTimeoutNanos && !candidate.connection().transport().isStale()) {
+      if (System.nanoTime() - candidate.since() < idleTimeoutNanos && usable(candidate.connection())) {
         candidate.connection().reused = true;
         return candidate.connection();
       }
       candidate.connection().closeQuietly();
     }
+  }
+
+  /** @return whether {@code c}, idle since its release, is fit to carry the next exchange (see {@link #pooled}) */
+  private static boolean usable(Connection c) {
+    return !c.transport().isStale();
   }
 
   /** @return a new connection */
@@ -186,14 +276,13 @@ public final class TransportPool implements AutoCloseable {
     try {
       if (closed) {
         evicted = c;
-      } else {
+      } else if (!handOver(c)) {
         long now = System.nanoTime();
         idle.addFirst(new Idle(c, now));
         if (idle.size() > maxIdle) {
           evicted = idle.pollLast().connection();
         }
         expired = pollExpired(now);
-        changed.signal(); // a request may be waiting for a connection
       }
     } finally {
       lock.unlock();
@@ -239,6 +328,16 @@ public final class TransportPool implements AutoCloseable {
     }
   }
 
+  /** @return requests waiting for a connection now (for tests) */
+  int waitingCount() {
+    lock.lock();
+    try {
+      return waiters.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** @return idle connections now (for tests and metrics) */
   public int idleCount() {
     lock.lock();
@@ -257,7 +356,9 @@ public final class TransportPool implements AutoCloseable {
       closed = true;
       drained = new ArrayDeque<>(idle);
       idle.clear();
-      changed.signalAll(); // waiting requests fail now rather than at their deadline
+      for (Waiter w : waiters) {
+        w.wakeup.signal(); // waiting requests fail now rather than at their deadline
+      }
     } finally {
       lock.unlock();
     }

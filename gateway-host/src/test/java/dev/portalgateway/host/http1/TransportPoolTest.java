@@ -24,8 +24,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The pool over real loopback sockets: what it keeps, what it closes, and when. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS) // a broken pool strands requests in waits: fail, do not hang
 class TransportPoolTest {
   private ServerSocket server;
   private final LinkedBlockingQueue<Socket> accepted = new LinkedBlockingQueue<>();
@@ -195,6 +197,41 @@ class TransportPoolTest {
         assertThat(r.get(10, TimeUnit.SECONDS)).isNotNull();
       }
       assertThat(opened).as("the first, then one for each request the release did not serve").hasValue(6);
+    }
+  }
+
+  @Test
+  void waitingRequestsAreServedInArrivalOrderAndANewcomerCannotTakeWhatIsHandedToThem() throws Exception {
+    try (TransportPool pool = gatedPool(1, 10_000);
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      TransportPool.Connection first = pool.acquire();
+      gate.set(new CountDownLatch(1));
+      inOpener.set(0);
+      try {
+        Future<TransportPool.Connection> opening = threads.submit(() -> pool.acquire());
+        awaitTrue(() -> inOpener.get() == 1);
+        Future<TransportPool.Connection> a = threads.submit(() -> pool.acquire());
+        awaitTrue(() -> pool.waitingCount() == 1);
+        Future<TransportPool.Connection> b = threads.submit(() -> pool.acquire());
+        awaitTrue(() -> pool.waitingCount() == 2);
+
+        // Released while two wait: it goes to the first of them, and this thread, arriving just
+        // after, finds nothing idle to take ahead of them.
+        first.release();
+        assertThat(pool.pooled()).isNull();
+        assertThat(a.get(5, TimeUnit.SECONDS)).isSameAs(first);
+        assertThat(b.isDone()).isFalse();
+
+        // The handshake finishes: its slot passes to the next in line, who opens a connection.
+        gate.get().countDown();
+        assertThat(opening.get(5, TimeUnit.SECONDS).reused()).isFalse();
+        TransportPool.Connection second = b.get(5, TimeUnit.SECONDS);
+        assertThat(second.reused()).isFalse();
+        assertThat(pool.waitingCount()).isZero();
+        assertThat(opened).hasValue(3);
+      } finally {
+        gate.get().countDown(); // a failed assertion must not leave the opener blocked
+      }
     }
   }
 
