@@ -276,7 +276,7 @@ public final class TransportPool implements AutoCloseable {
     try {
       if (closed) {
         evicted = c;
-      } else if (!handOver(c)) {
+      } else if (maxIdle == 0 || !handOver(c)) { // a pool that keeps none reuses none, waiters included
         long now = System.nanoTime();
         idle.addFirst(new Idle(c, now));
         if (idle.size() > maxIdle) {

@@ -147,6 +147,10 @@ class TransportPoolTest {
   private final AtomicInteger inOpener = new AtomicInteger();
 
   private TransportPool gatedPool(int maxOpening, long waitMillis) {
+    return gatedPool(100, maxOpening, waitMillis);
+  }
+
+  private TransportPool gatedPool(int maxIdle, int maxOpening, long waitMillis) {
     return new TransportPool(() -> {
       inOpener.incrementAndGet();
       try {
@@ -156,7 +160,7 @@ class TransportPoolTest {
       }
       opened.incrementAndGet();
       return SocketTransport.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()), 2000);
-    }, 100, TimeUnit.SECONDS.toNanos(60), maxOpening, TimeUnit.MILLISECONDS.toNanos(waitMillis));
+    }, maxIdle, TimeUnit.SECONDS.toNanos(60), maxOpening, TimeUnit.MILLISECONDS.toNanos(waitMillis));
   }
 
   private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
@@ -231,6 +235,32 @@ class TransportPoolTest {
         assertThat(opened).hasValue(3);
       } finally {
         gate.get().countDown(); // a failed assertion must not leave the opener blocked
+      }
+    }
+  }
+
+  @Test
+  void aPoolThatKeepsNoneClosesAReleasedConnectionEvenWithRequestsWaiting() throws Exception {
+    try (TransportPool pool = gatedPool(0, 1, 10_000);
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      TransportPool.Connection first = pool.acquire();
+      Socket firstServerSide = serverSides(1).get(0);
+      gate.set(new CountDownLatch(1));
+      inOpener.set(0);
+      try {
+        Future<TransportPool.Connection> opening = threads.submit(() -> pool.acquire());
+        awaitTrue(() -> inOpener.get() == 1);
+        Future<TransportPool.Connection> waiting = threads.submit(() -> pool.acquire());
+        awaitTrue(() -> pool.waitingCount() == 1);
+
+        first.release();
+        assertThat(closedByPool(firstServerSide, 5000)).as("max idle 0: no reuse, not even by a waiting request").isTrue();
+        gate.get().countDown();
+        assertThat(opening.get(5, TimeUnit.SECONDS).reused()).isFalse();
+        assertThat(waiting.get(5, TimeUnit.SECONDS).reused()).as("it opened its own, in the freed slot").isFalse();
+        assertThat(opened).hasValue(3);
+      } finally {
+        gate.get().countDown();
       }
     }
   }
