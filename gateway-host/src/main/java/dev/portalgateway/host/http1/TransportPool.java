@@ -75,6 +75,8 @@ public final class TransportPool implements AutoCloseable {
    */
   private final Deque<Waiter> waiters = new ArrayDeque<>();
   private int opening;
+  /** Set by {@link #keepNone}: releases close their connections, as in a closed pool, but opening still works. */
+  private boolean keepingNone;
   private boolean closed;
 
   /**
@@ -129,6 +131,7 @@ public final class TransportPool implements AutoCloseable {
 
   private Connection acquire(boolean pooledToo) throws IOException {
     long deadline = System.nanoTime() + openWaitNanos;
+    boolean servedStale = false;
     while (true) {
       Connection c = pooledToo ? pooled() : null;
       if (c != null) {
@@ -148,7 +151,11 @@ public final class TransportPool implements AutoCloseable {
           continue; // released since pooled() looked
         }
         waiter = new Waiter(lock.newCondition(), pooledToo);
-        waiters.addLast(waiter);
+        if (servedStale) {
+          waiters.addFirst(waiter); // it had reached the front already: it keeps its place
+        } else {
+          waiters.addLast(waiter);
+        }
         await(waiter, deadline);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -164,7 +171,8 @@ public final class TransportPool implements AutoCloseable {
         c.reused = true;
         return c;
       }
-      c.closeQuietly(); // closed by the far side since its release: rare; queue again
+      c.closeQuietly(); // closed by the far side since its release: rare; wait again
+      servedStale = true;
     }
     try {
       return open();
@@ -209,7 +217,7 @@ public final class TransportPool implements AutoCloseable {
   }
 
   private void freeSlotLocked() {
-    Waiter next = waiters.pollFirst();
+    Waiter next = closed ? null : waiters.pollFirst(); // after close() waiters fail, none opens
     if (next == null) {
       opening--;
     } else {
@@ -274,7 +282,7 @@ public final class TransportPool implements AutoCloseable {
     List<Connection> expired = null;
     lock.lock();
     try {
-      if (closed) {
+      if (closed || keepingNone) {
         evicted = c;
       } else if (maxIdle == 0 || !handOver(c)) { // a pool that keeps none reuses none, waiters included
         long now = System.nanoTime();
@@ -291,6 +299,25 @@ public final class TransportPool implements AutoCloseable {
       evicted.closeQuietly();
     }
     closeAll(expired);
+  }
+
+  /**
+   * From now on keeps no idle transport: closes those idle now, and each one released later.
+   * Requests still in progress can open connections as before. For a pool nobody will start a
+   * request on again (a replaced configuration generation, kept open only for the requests
+   * still on it, which may stream for hours), whose idle connections no sweep reaches.
+   */
+  public void keepNone() {
+    Deque<Idle> drained;
+    lock.lock();
+    try {
+      keepingNone = true;
+      drained = new ArrayDeque<>(idle);
+      idle.clear();
+    } finally {
+      lock.unlock();
+    }
+    drained.forEach(i -> i.connection().closeQuietly());
   }
 
   /**

@@ -85,6 +85,7 @@ public final class GatewayRuntime {
   /** Marks the generation replaced; it closes once unused. */
   public void retire() {
     retired.set(true);
+    routes.keepNoIdleConnections(); // no new request comes here: pooled connections are waste
     closeIfUnused();
   }
 

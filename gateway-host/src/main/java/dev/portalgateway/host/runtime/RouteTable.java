@@ -130,6 +130,19 @@ public final class RouteTable implements AutoCloseable {
     }
   }
 
+  /**
+   * Closes the upstreams' idle keep-alive connections and keeps none from now on: called when the
+   * generation is replaced. The gateway's sweep covers the current generation only, and a
+   * replaced one stays open while a request on it lasts, an event stream perhaps for hours.
+   */
+  void keepNoIdleConnections() {
+    for (Route r : routes.values()) {
+      if (r.connector() instanceof HttpUpstreamConnector upstream) {
+        upstream.keepNoIdle();
+      }
+    }
+  }
+
   @Override
   public void close() {
     routes.values().forEach(r -> r.connector().close());

@@ -111,6 +111,11 @@ public final class HttpUpstreamConnector implements Connector {
     pool.evictExpired();
   }
 
+  /** Keeps no idle connection from now on: no new request will come (its generation was replaced). */
+  public void keepNoIdle() {
+    pool.keepNone();
+  }
+
   @Override
   public void close() {
     client.close();

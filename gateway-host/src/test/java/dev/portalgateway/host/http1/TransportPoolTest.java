@@ -275,6 +275,7 @@ class TransportPoolTest {
       assertTimeoutPreemptively(java.time.Duration.ofSeconds(5), () -> assertThatThrownBy(() -> pool.acquire())
           .isInstanceOf(SocketTimeoutException.class)
           .hasMessageContaining("no connection became free"));
+      assertThat(pool.waitingCount()).as("the request that gave up left the queue").isZero();
       gate.get().countDown();
       assertThat(opening.get(10, TimeUnit.SECONDS)).isNotNull();
     }
@@ -305,6 +306,7 @@ class TransportPoolTest {
       pool.close();
       assertThatThrownBy(() -> waiting.get(5, TimeUnit.SECONDS))
           .hasCauseInstanceOf(IOException.class).hasMessageContaining("closed");
+      assertThat(pool.waitingCount()).isZero();
       gate.get().countDown();
       opening.get(5, TimeUnit.SECONDS).closeQuietly();
     }

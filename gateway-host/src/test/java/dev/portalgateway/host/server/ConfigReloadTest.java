@@ -2,6 +2,7 @@ package dev.portalgateway.host.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.portalgateway.host.testing.KeepAliveUpstream;
 import dev.portalgateway.host.testing.TestBackend;
 import dev.portalgateway.host.testing.TestGateway;
 import java.io.ByteArrayOutputStream;
@@ -100,6 +101,32 @@ class ConfigReloadTest {
       String rest = new String(stream.body().readAllBytes(), StandardCharsets.UTF_8);
       assertThat(rest).isEqualTo("data: after\n\n");
       assertThat(g.metrics()).contains("portal_gateway_config_reloads_total{outcome=\"applied\",} 1.0");
+    }
+  }
+
+  @Test
+  void aReplacedGenerationKeptOpenByAStreamClosesItsIdleUpstreamConnections() throws Exception {
+    String server = TestGateway.serverSection("jdk", "  config_reload_interval: 50ms\n");
+    try (KeepAliveUpstream upstream = new KeepAliveUpstream();
+        TestGateway g = TestGateway.start("jdk", "  config_reload_interval: 50ms\nupstreams:\n  svc: { url: "
+            + "\"http://127.0.0.1:" + upstream.port() + "\", idle_timeout: 10m }\n", dir)) {
+      // Connection 0 carries a stream that holds this generation open across the reload;
+      // connection 1 served a short request and is idle in the pool.
+      HttpResponse<InputStream> stream = g.client().send(HttpRequest.newBuilder(g.uri("/peer/svc/stream")).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      assertThat(new String(stream.body().readNBytes(13), StandardCharsets.UTF_8)).isEqualTo("data: first\n\n");
+      assertThat(g.get("/peer/svc/x").body()).isEqualTo("ok");
+      assertThat(upstream.connections()).isEqualTo(2);
+
+      rewrite(server + "upstreams:\n  svc: { url: \"http://127.0.0.1:" + upstream.port() + "\", idle_timeout: 9m }\n");
+      await(() -> metrics(g).contains("portal_gateway_config_reloads_total{outcome=\"applied\",} 1.0"));
+      // Nothing will use the old generation's idle connection again, and its timeout is 10 minutes.
+      assertThat(upstream.awaitClosed(1, 15)).as("the replaced generation's idle connection was closed").isTrue();
+      assertThat(upstream.isClosed(0)).as("the stream still runs on its own connection").isFalse();
+
+      upstream.endStreams();
+      assertThat(new String(stream.body().readAllBytes(), StandardCharsets.UTF_8)).isEmpty();
+      assertThat(upstream.awaitClosed(0, 15)).as("closed when its request ended").isTrue();
     }
   }
 
