@@ -308,16 +308,23 @@ public final class TransportPool implements AutoCloseable {
    * still on it, which may stream for hours), whose idle connections no sweep reaches.
    */
   public void keepNone() {
-    Deque<Idle> drained;
+    List<Connection> drained;
     lock.lock();
     try {
       keepingNone = true;
-      drained = new ArrayDeque<>(idle);
-      idle.clear();
+      drained = drainIdle();
     } finally {
       lock.unlock();
     }
-    drained.forEach(i -> i.connection().closeQuietly());
+    closeAll(drained);
+  }
+
+  /** @return every idle connection, removed from the pool, for closing once the lock is released */
+  private List<Connection> drainIdle() {
+    List<Connection> drained = new ArrayList<>(idle.size());
+    idle.forEach(i -> drained.add(i.connection()));
+    idle.clear();
+    return drained;
   }
 
   /**
@@ -377,19 +384,18 @@ public final class TransportPool implements AutoCloseable {
 
   @Override
   public void close() {
-    Deque<Idle> drained;
+    List<Connection> drained;
     lock.lock();
     try {
       closed = true;
-      drained = new ArrayDeque<>(idle);
-      idle.clear();
+      drained = drainIdle();
       for (Waiter w : waiters) {
         w.wakeup.signal(); // waiting requests fail now rather than at their deadline
       }
     } finally {
       lock.unlock();
     }
-    drained.forEach(i -> i.connection().closeQuietly());
+    closeAll(drained);
   }
 
   /** A transport with the buffered streams the codec uses on it. */
