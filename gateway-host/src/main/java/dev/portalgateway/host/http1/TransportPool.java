@@ -130,7 +130,7 @@ public final class TransportPool implements AutoCloseable {
   }
 
   private Connection acquire(boolean pooledToo) throws IOException {
-    long deadline = System.nanoTime() + openWaitNanos;
+    long deadline = 0; // set when it first has to wait: most requests never do
     boolean servedStale = false;
     while (true) {
       Connection c = pooledToo ? pooled() : null;
@@ -149,6 +149,9 @@ public final class TransportPool implements AutoCloseable {
         }
         if (pooledToo && !idle.isEmpty()) {
           continue; // released since pooled() looked
+        }
+        if (deadline == 0) {
+          deadline = System.nanoTime() + openWaitNanos;
         }
         waiter = new Waiter(lock.newCondition(), pooledToo);
         if (servedStale) {

@@ -123,11 +123,7 @@ public final class RouteTable implements AutoCloseable {
 
   /** Closes the upstreams' keep-alive connections that have been idle past their timeout. */
   public void evictExpiredConnections() {
-    for (Route r : routes.values()) {
-      if (r.connector() instanceof HttpUpstreamConnector upstream) {
-        upstream.evictExpired();
-      }
-    }
+    forEachUpstream(HttpUpstreamConnector::evictExpired);
   }
 
   /**
@@ -136,9 +132,13 @@ public final class RouteTable implements AutoCloseable {
    * replaced one stays open while a request on it lasts, an event stream perhaps for hours.
    */
   void keepNoIdleConnections() {
+    forEachUpstream(HttpUpstreamConnector::keepNoIdle);
+  }
+
+  private void forEachUpstream(java.util.function.Consumer<HttpUpstreamConnector> action) {
     for (Route r : routes.values()) {
       if (r.connector() instanceof HttpUpstreamConnector upstream) {
-        upstream.keepNoIdle();
+        action.accept(upstream);
       }
     }
   }
