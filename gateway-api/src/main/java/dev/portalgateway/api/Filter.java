@@ -33,6 +33,22 @@ public interface Filter extends AutoCloseable {
    */
   Response handle(Request request, Chain chain) throws IOException;
 
+  /**
+   * Told once how an exchange on a route this filter is bound to ended: after the response's last
+   * byte went out, or when the exchange was cut short. Called for every such exchange, also one
+   * that an earlier filter or the gateway refused before this filter saw it, so an audit plugin
+   * sees the refusals too; {@link Completion#request()} carries the attributes the filters
+   * attached, so per-exchange state travels there.
+   *
+   * <p>Called on the exchange's own virtual thread after the client's connection is done with, in
+   * chain order. Keep it short or hand the work off; whatever it throws is logged and dropped. The
+   * default does nothing, and the gateway does not even build the report when no filter of a route
+   * overrides this method.
+   *
+   * @param completion how the exchange ended
+   */
+  default void completed(Completion completion) {}
+
   /** Releases what the filter holds; called once after its last request. The default does nothing. */
   @Override
   default void close() {}

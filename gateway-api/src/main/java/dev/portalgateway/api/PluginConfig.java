@@ -9,7 +9,9 @@ import java.util.Map;
  * <p>Bind it to a record: YAML keys in {@code snake_case} map to record components in
  * {@code camelCase} ({@code keys_file} to {@code keysFile}); durations accept {@code 500ms},
  * {@code 30s}, {@code 5m}, {@code 2h}, {@code 7d}; sizes in bytes accept {@code 64KiB},
- * {@code 10MiB}. Unknown keys are errors, so a typo never silently disables a setting.
+ * {@code 10MiB}. Unknown keys are errors, so a typo never silently disables a setting. Binding
+ * uses the gateway's Jackson, which it shares with plugins (the platform layer), so Jackson
+ * annotations on the record, such as {@code @JsonProperty} or {@code @JsonAlias}, apply.
  *
  * <pre>{@code
  * record Settings(String keysFile, Duration reloadInterval, List<String> publicLeases) {}
@@ -33,6 +35,18 @@ public interface PluginConfig {
    * @throws InvalidConfigException naming the key path of an unknown key or a bad value
    */
   <T> T bind(Class<T> type) throws InvalidConfigException;
+
+  /**
+   * The route (a name or a {@code *} pattern under the plugin's {@code routes:}) this
+   * configuration was made for, or {@code null} for the plugin's default configuration. A route's
+   * configuration is the default one with the route's keys laid over it; the host keys
+   * {@code enabled} and {@code routes} are never part of it.
+   *
+   * @return the route key, or {@code null}
+   */
+  default String route() {
+    return null;
+  }
 
   /** @return the subtree as plain maps, lists, strings, numbers and booleans */
   Map<String, Object> asMap();

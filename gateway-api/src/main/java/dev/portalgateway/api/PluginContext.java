@@ -111,4 +111,66 @@ public interface PluginContext {
   default void adminEndpoint(String name, AdminEndpoint endpoint) {
     throw new UnsupportedOperationException("this plugin context serves no admin endpoints");
   }
+  /**
+   * Adds an endpoint to the gateway's public listener, outside the routes' mount point: an OAuth
+   * document at {@code /.well-known/oauth-protected-resource}, a login callback. It serves
+   * {@code path} and every path below it; see {@link PublicEndpoint} for what its request holds.
+   * Like admin endpoints, public endpoints are added in {@link GatewayPlugin#create} and served
+   * while that generation is current.
+   *
+   * <p>Two endpoints where one's path is the other's or lies below it (from any plugins) are a
+   * configuration error naming both, and so is a path under the routes' mount point.
+   *
+   * <pre>{@code
+   * context.publicEndpoint("/.well-known/oauth-protected-resource", request ->
+   *     Response.text(200, "application/json", metadataFor(request.upstreamPath())));
+   * }</pre>
+   *
+   * @param path an absolute path such as {@code /.well-known/oauth-protected-resource}: segments
+   *     of letters, digits and {@code .-_~}, no trailing slash, no dot segments
+   * @param endpoint what answers the calls
+   * @throws IllegalArgumentException when the path is not valid, or this plugin already added it
+   * @throws IllegalStateException when called after {@code create} returned
+   * @throws UnsupportedOperationException when this context serves no endpoints (the default)
+   */
+  default void publicEndpoint(String path, PublicEndpoint endpoint) {
+    throw new UnsupportedOperationException("this plugin context serves no public endpoints");
+  }
+
+  /**
+   * The plugin's lasting state of {@code type}: created with {@code factory} on the first call, in
+   * whichever generation makes it, and the same object for every later call, across reloads, until
+   * the gateway stops; then it is closed if it is {@link AutoCloseable}, after the last filter.
+   * Per-generation things (settings, a filter) belong to {@code create}; what must outlive a
+   * reload (sessions, caches, a durable queue and the one loop that delivers it) belongs here.
+   * A state object learns new settings from the filter code that uses it, not from here: the
+   * factory runs once.
+   *
+   * <pre>{@code
+   * Sessions sessions = context.lasting(Sessions.class, lifetime -> new Sessions(lifetime.clock()));
+   * }</pre>
+   *
+   * @param type the state's class: one state per class per plugin
+   * @param factory creates it; it gets the plugin's lifetime context, whose scheduler runs until
+   *     the gateway stops
+   * @param <T> the type of the state
+   * @return the state
+   * @throws InvalidConfigException when the factory fails, with its message
+   * @throws UnsupportedOperationException when this context keeps no lasting state (the default)
+   */
+  default <T> T lasting(Class<T> type, LastingFactory<T> factory) throws InvalidConfigException {
+    throw new UnsupportedOperationException("this plugin context keeps no lasting state");
+  }
+
+  /**
+   * Where routes are mounted on the public listener, {@code server.route_prefix}: {@code /peer/}
+   * unless configured otherwise, always starting and ending with {@code /}. A request for route
+   * {@code docs} arrives at {@code routePrefix() + "docs/..."}.
+   *
+   * @return the mount point of routes
+   * @throws UnsupportedOperationException when this context has no gateway behind it (the default)
+   */
+  default String routePrefix() {
+    throw new UnsupportedOperationException("this plugin context has no route prefix");
+  }
 }

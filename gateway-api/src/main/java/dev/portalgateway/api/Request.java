@@ -13,12 +13,14 @@ import java.util.Objects;
  * change it make a new one with the {@code with...} methods or {@link #toBuilder()}.
  *
  * <p>A request to {@code /peer/backend/v1/items?page=2} has {@link #route()} {@code "backend"},
- * {@link #upstreamPath()} {@code "/v1/items"} and {@link #rawQuery()} {@code "page=2"}.
+ * {@link #upstreamPath()} {@code "/v1/items"} and {@link #rawQuery()} {@code "page=2"} (with
+ * routes mounted at the default {@code server.route_prefix}, {@code /peer/}).
  */
 public final class Request {
   private final String method;
   private final String scheme;
   private final String host;
+  private final String baseUrl;
   private final String path;
   private final String route;
   private final String upstreamPath;
@@ -35,7 +37,10 @@ public final class Request {
     this.host = b.host;
     this.route = Objects.requireNonNull(b.route, "route");
     this.upstreamPath = b.upstreamPath == null || b.upstreamPath.isEmpty() ? "/" : b.upstreamPath;
-    this.path = b.path == null ? "/peer/" + route + upstreamPath : b.path;
+    // A request built without a path (a plugin's own, sent with PluginContext.routes()) came from
+    // no client: its path is the one it asks the upstream for.
+    this.path = b.path == null ? upstreamPath : b.path;
+    this.baseUrl = b.baseUrl; // null: derived when asked, from scheme and host
     this.rawQuery = b.rawQuery == null || b.rawQuery.isEmpty() ? null : b.rawQuery;
     this.headers = b.headers == null ? Headers.empty() : b.headers;
     this.body = b.body == null ? Body.empty() : b.body;
@@ -67,6 +72,26 @@ public final class Request {
   /** @return the {@code Host} the client asked for, or {@code null} */
   public String host() {
     return host;
+  }
+
+  /**
+   * The gateway's base URL as its clients reach it, without a trailing slash, such as
+   * {@code https://gateway.example.com}: {@code server.public_url} when it is configured (behind a
+   * proxy that terminates TLS, the only reliable answer), else this request's scheme and
+   * {@code Host}. Build absolute links to the gateway from it.
+   *
+   * @return the base URL
+   */
+  public String baseUrl() {
+    return baseUrl != null ? baseUrl : scheme + "://" + (host == null ? "localhost" : host);
+  }
+
+  /**
+   * @return the absolute URL the client called, without the query: {@link #baseUrl()} followed by
+   *     {@link #path()}, such as {@code https://gateway.example.com/peer/docs/mcp}
+   */
+  public String url() {
+    return baseUrl() + path;
   }
 
   /** @return the path the client asked for, such as {@code /peer/backend/v1/items} */
@@ -213,6 +238,7 @@ public final class Request {
     private String method = "GET";
     private String scheme;
     private String host;
+    private String baseUrl;
     private String path;
     private String route;
     private String upstreamPath;
@@ -229,6 +255,7 @@ public final class Request {
       method = r.method;
       scheme = r.scheme;
       host = r.host;
+      baseUrl = r.baseUrl;
       path = r.path;
       route = r.route;
       upstreamPath = r.upstreamPath;
@@ -258,7 +285,16 @@ public final class Request {
       return this;
     }
 
-    /** Sets the path as the client sent it. */
+    /**
+     * Sets the gateway's base URL as clients reach it, without a trailing slash; by default the
+     * scheme and host.
+     */
+    public Builder baseUrl(String value) {
+      baseUrl = value;
+      return this;
+    }
+
+    /** Sets the path as the client sent it; by default the upstream path. */
     public Builder path(String value) {
       path = value;
       return this;

@@ -43,7 +43,8 @@ class RequestTest {
     assertThat(r.method()).isEqualTo("GET");
     assertThat(r.scheme()).isEqualTo("http");
     assertThat(r.upstreamPath()).isEqualTo("/");
-    assertThat(r.path()).isEqualTo("/peer/backend/");
+    assertThat(r.path()).isEqualTo("/");
+    assertThat(r.baseUrl()).isEqualTo("http://localhost");
     assertThat(r.headers()).isEqualTo(Headers.empty());
     assertThat(r.body().length()).isZero();
     assertThat(r.clientAddress()).isEqualTo(InetAddress.getLoopbackAddress());
@@ -51,9 +52,23 @@ class RequestTest {
   }
 
   @Test
-  void pathIsDerivedFromRouteAndUpstreamPathUnlessGiven() {
-    assertThat(request().build().path()).isEqualTo("/peer/backend/v1/items");
+  void aRequestBuiltWithoutAPathHasTheUpstreamPathForOne() {
+    // No mount point is written into the API: only the host knows where routes are mounted.
+    assertThat(request().build().path()).isEqualTo("/v1/items");
     assertThat(request().path("/custom").build().path()).isEqualTo("/custom");
+  }
+
+  @Test
+  void baseUrlIsTheConfiguredOneOrTheSchemeAndHost() {
+    Request fromClient = request().scheme("https").host("gw.example.test:8443").path("/peer/backend/v1/items").build();
+    assertThat(fromClient.baseUrl()).isEqualTo("https://gw.example.test:8443");
+    assertThat(fromClient.url()).isEqualTo("https://gw.example.test:8443/peer/backend/v1/items");
+
+    Request configured = fromClient.toBuilder().baseUrl("https://public.example.test").build();
+    assertThat(configured.url()).isEqualTo("https://public.example.test/peer/backend/v1/items");
+    // A later change of Host does not change a configured base URL, but does change a derived one.
+    assertThat(configured.toBuilder().host("other").build().baseUrl()).isEqualTo("https://public.example.test");
+    assertThat(fromClient.toBuilder().host("other").build().baseUrl()).isEqualTo("https://other");
   }
 
   @Test
@@ -210,6 +225,6 @@ class RequestTest {
     Request r = request().rawQuery("api_key=secret").headers(Headers.of("Authorization", "Bearer secret"))
         .requestId("id-1").build();
 
-    assertThat(r.toString()).contains("GET", "/peer/backend/v1/items", "id-1").doesNotContain("secret");
+    assertThat(r.toString()).contains("GET", "/v1/items", "id-1").doesNotContain("secret");
   }
 }

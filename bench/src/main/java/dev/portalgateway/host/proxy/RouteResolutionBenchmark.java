@@ -66,7 +66,7 @@ public class RouteResolutionBenchmark {
     routes = RouteTable.of(new ConfigLoader(name -> null, Path.of("plugins")).fromText(yaml.toString(), null).config());
     // A fresh string, as the server makes one per request: no identity shortcut in any lookup.
     rawPath = new String(PATHS.get(path).toCharArray());
-    if (!"backend".equals(PeerPath.parse(rawPath).route()) || routes.route("backend") == null) {
+    if (!"backend".equals(PeerPath.parse(rawPath, "/peer/").route()) || routes.route("backend") == null) {
       throw new IllegalStateException("the benchmark path does not resolve to the backend route");
     }
   }
@@ -79,7 +79,7 @@ public class RouteResolutionBenchmark {
   /** Splitting the path and checking it for dot segments, alone. */
   @Benchmark
   public PeerPath parse() throws ProblemException {
-    return PeerPath.parse(rawPath);
+    return PeerPath.parse(rawPath, "/peer/");
   }
 
   /**
@@ -89,7 +89,7 @@ public class RouteResolutionBenchmark {
    */
   @Benchmark
   public void resolve(Blackhole bh) throws ProblemException {
-    PeerPath target = PeerPath.parse(rawPath);
+    PeerPath target = PeerPath.parse(rawPath, "/peer/");
     String name = target.route();
     bh.consume(target.upstreamPath());
     bh.consume(routes.cors(name));

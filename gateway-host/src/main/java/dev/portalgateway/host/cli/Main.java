@@ -245,14 +245,16 @@ public final class Main {
         TlsContexts.fromKeystore(loaded.paths().tlsKeystore(), tls.keystorePassword(), tls.keyPassword());
       }
       PluginCatalog catalog = PluginCatalog.load(loaded.paths().pluginsDir());
-      RuntimeHolder holder = new RuntimeHolder(
-          new FilterFactory(catalog, new CollectorRegistry(true), Clock.systemUTC()), loaded);
-      GatewayRuntime runtime = holder.peek();
-      out.println("configuration OK: " + configFile);
-      out.println("  upstreams: " + (loaded.config().upstreams().isEmpty() ? "(none)" : String.join(", ", loaded.config().upstreams().keySet())));
-      out.println("  plugins:   " + (runtime.pluginNames().isEmpty() ? "(none)" : String.join(", ", runtime.pluginNames())));
-      out.println("  plugins_dir: " + loaded.paths().pluginsDir());
-      holder.close();
+      // Closed in every case: a plugin's lasting state made while checking must not outlive the check.
+      try (FilterFactory filters = new FilterFactory(catalog, new CollectorRegistry(true), Clock.systemUTC())) {
+        RuntimeHolder holder = new RuntimeHolder(filters, loaded);
+        GatewayRuntime runtime = holder.peek();
+        out.println("configuration OK: " + configFile);
+        out.println("  upstreams: " + (loaded.config().upstreams().isEmpty() ? "(none)" : String.join(", ", loaded.config().upstreams().keySet())));
+        out.println("  plugins:   " + (runtime.pluginNames().isEmpty() ? "(none)" : String.join(", ", runtime.pluginNames())));
+        out.println("  plugins_dir: " + loaded.paths().pluginsDir());
+        holder.close();
+      }
       return OK;
     } catch (ConfigException e) {
       err.println("portal-gateway: configuration error: " + e.getMessage());

@@ -112,6 +112,10 @@ public final class ConfigLoader {
     if (s.tls() != null && (s.tls().keystore() == null || s.tls().keystore().isBlank())) {
       throw new ConfigException("server.tls.keystore: set the PKCS#12 file with the certificate and key, or remove server.tls");
     }
+    if (s.publicUrl() != null) {
+      validateHttpUrl(s.publicUrl(), "server.public_url");
+    }
+    validateRoutePrefix(s.routePrefix());
     positive(c.proxy().connectTimeout().toMillis(), "proxy.connect_timeout");
     positive(c.proxy().responseTimeout().toMillis(), "proxy.response_timeout");
     notNegative(c.proxy().sseKeepalive().toMillis(), "proxy.sse_keepalive");
@@ -150,6 +154,50 @@ public final class ConfigLoader {
       }
       if (v instanceof ObjectNode o && o.has("enabled") && !isBoolean(o.get("enabled"))) {
         throw new ConfigException("plugins." + e.getKey() + ".enabled: expected true or false");
+      }
+      if (v instanceof ObjectNode o && o.has("routes")) {
+        validatePluginRoutes(o.get("routes"), "plugins." + e.getKey() + ".routes");
+      }
+    }
+  }
+
+  /** A route prefix is one or more path segments between slashes, such as {@code /peer/} or {@code /t/peer/}. */
+  private static final Pattern ROUTE_PREFIX = Pattern.compile("(/[A-Za-z0-9._~-]+)+/");
+
+  private static void validateRoutePrefix(String prefix) throws ConfigException {
+    if (!ROUTE_PREFIX.matcher(prefix).matches() || prefix.contains("/./") || prefix.contains("/../")) {
+      throw new ConfigException("server.route_prefix: '" + prefix + "' is not a mount point; use a path that starts and "
+          + "ends with '/' and has at least one segment of letters, digits and . _ ~ -, such as /peer/");
+    }
+  }
+
+  /** Route keys are names, or patterns with '*' standing for any run of characters. */
+  private static final Pattern ROUTE_KEY = Pattern.compile("[A-Za-z0-9._*-]+");
+
+  private static void validatePluginRoutes(JsonNode routes, String path) throws ConfigException {
+    if (routes.isNull()) {
+      return;
+    }
+    if (!routes.isObject()) {
+      throw new ConfigException(path + ": expected a mapping of route names or patterns to the plugin's settings for "
+          + "them, such as routes: { hooks: { enabled: false } }");
+    }
+    for (var it = routes.fields(); it.hasNext(); ) {
+      var route = it.next();
+      String where = path + "." + route.getKey();
+      if (!ROUTE_KEY.matcher(route.getKey()).matches()) {
+        throw new ConfigException(where + ": a route key is a route name or a pattern with '*', using letters, digits, "
+            + "'.', '_', '-' and '*' only");
+      }
+      JsonNode v = route.getValue();
+      if (v != null && !v.isNull() && !v.isObject()) {
+        throw new ConfigException(where + ": expected a mapping of the plugin's settings for this route (or {} for the defaults)");
+      }
+      if (v instanceof ObjectNode o && o.has("enabled") && !isBoolean(o.get("enabled"))) {
+        throw new ConfigException(where + ".enabled: expected true or false");
+      }
+      if (v instanceof ObjectNode o && o.has("routes")) {
+        throw new ConfigException(where + ".routes: routes do not nest; put every route under " + path);
       }
     }
   }

@@ -21,6 +21,11 @@ import java.util.List;
  * @param trustedProxies CIDRs of proxies in front of the gateway whose {@code X-Forwarded-For} is believed
  * @param accessLog whether to write one JSON access-log line per request
  * @param tls when set, the proxy listener serves HTTPS with this certificate
+ * @param publicUrl the gateway's base URL as clients reach it, such as
+ *     {@code https://gateway.example.com}, for absolute URLs plugins write (OAuth metadata); unset,
+ *     each request's scheme and {@code Host} are used. Normalized without a trailing slash.
+ * @param routePrefix where routes are mounted on the proxy listener, {@code /peer/} by default:
+ *     starts and ends with {@code /}
  */
 public record ServerConfig(
     String listen,
@@ -35,7 +40,9 @@ public record ServerConfig(
     Duration configReloadInterval,
     List<String> trustedProxies,
     Boolean accessLog,
-    TlsConfig tls) {
+    TlsConfig tls,
+    String publicUrl,
+    String routePrefix) {
 
   /**
    * The default provider, chosen in docs/performance.md: robaho is faster, but reads a request
@@ -55,5 +62,11 @@ public record ServerConfig(
     configReloadInterval = configReloadInterval == null ? Duration.ofSeconds(2) : configReloadInterval;
     trustedProxies = trustedProxies == null ? List.of() : List.copyOf(trustedProxies);
     accessLog = accessLog == null ? Boolean.TRUE : accessLog;
+    publicUrl = publicUrl == null || publicUrl.isBlank() ? null
+        : publicUrl.strip().endsWith("/") ? publicUrl.strip().substring(0, publicUrl.strip().length() - 1) : publicUrl.strip();
+    routePrefix = routePrefix == null ? DEFAULT_ROUTE_PREFIX : routePrefix;
   }
+
+  /** Where routes are mounted unless {@code server.route_prefix} says otherwise. */
+  public static final String DEFAULT_ROUTE_PREFIX = "/peer/";
 }

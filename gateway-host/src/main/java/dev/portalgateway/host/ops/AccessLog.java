@@ -23,7 +23,7 @@ public final class AccessLog {
    * @param client the client address
    * @param userAgent the client's {@code User-Agent}, or {@code null}
    * @param principal the authenticated principal id, or {@code null}
-   * @param outcome {@code ok}, or what went wrong: {@code client_aborted}, {@code upstream_aborted}
+   * @param outcome {@code ok}, or what went wrong: a {@link dev.portalgateway.api.Completion.Outcome#label()}
    */
   public record Entry(String requestId, String method, String path, String rawQuery, String route, int status,
       long durationNanos, long upstreamNanos, long bytesIn, long bytesOut, String client, String userAgent,

@@ -12,17 +12,34 @@ import java.util.Map;
 /** A plugin's YAML subtree, bound with the same rules as the gateway's own settings. */
 final class HostPluginConfig implements PluginConfig {
   private final String path;
+  private final String route;
   private final JsonNode tree;
 
   /**
    * @param pluginName the plugin's name
-   * @param tree its subtree, without the host's own {@code enabled} key; {@code null} means empty
+   * @param tree its subtree; {@code null} means empty. The host's own keys ({@code enabled},
+   *     {@code routes}) are left out of what the plugin sees.
    */
   HostPluginConfig(String pluginName, JsonNode tree) {
-    this.path = "plugins." + pluginName;
+    this(pluginName, null, tree);
+  }
+
+  /**
+   * @param route the route key this configuration is for, or {@code null} for the default one
+   * @param tree the effective subtree for that route
+   */
+  HostPluginConfig(String pluginName, String route, JsonNode tree) {
+    this.path = "plugins." + pluginName + (route == null ? "" : ".routes." + route);
+    this.route = route;
     ObjectNode copy = tree instanceof ObjectNode o ? o.deepCopy() : JsonNodeFactory.instance.objectNode();
     copy.remove("enabled");
+    copy.remove("routes");
     this.tree = copy;
+  }
+
+  @Override
+  public String route() {
+    return route;
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.portalgateway.host.plugin;
 
+import dev.portalgateway.api.GatewayApi;
 import dev.portalgateway.api.GatewayPlugin;
 import dev.portalgateway.api.Phase;
 import dev.portalgateway.host.config.ConfigException;
@@ -26,6 +27,7 @@ import java.util.stream.Stream;
  */
 public final class PluginCatalog {
   private static final Pattern PLUGIN_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
+  private static final Pattern API_VERSION = Pattern.compile("(\\d{1,4})\\.(\\d{1,4})");
 
   private final Path directory;
   private final Map<String, LoadedPlugin> plugins;
@@ -103,6 +105,7 @@ public final class PluginCatalog {
         if (phase == null) {
           throw new ConfigException("plugin '" + name + "' in " + jar + " returns no phase" + fix);
         }
+        checkApiVersion(name, jar, plugin.apiVersion());
         result.add(new LoadedPlugin(name, phase, jar, plugin, loader));
       }
     } catch (ServiceConfigurationError | LinkageError e) {
@@ -121,6 +124,32 @@ public final class PluginCatalog {
           + GatewayPlugin.class.getName() + fix);
     }
     return result;
+  }
+
+  /**
+   * Refuses a plugin built against an API this host cannot serve: another major version, or a
+   * newer minor one (it may call methods this host lacks, and would fail mid-request).
+   */
+  static void checkApiVersion(String name, Path jar, String declared) throws ConfigException {
+    int[] host = parseVersion(GatewayApi.VERSION);
+    int[] wanted = declared == null ? null : parseVersion(declared.strip());
+    String which = "plugin '" + name + "' (" + jar.getFileName() + " in " + jar.getParent() + ")";
+    if (wanted == null) {
+      throw new ConfigException(which + " declares the API version '" + declared + "', which is not MAJOR.MINOR; "
+          + "rebuild it returning GatewayApi.VERSION from apiVersion()");
+    }
+    if (wanted[0] != host[0] || wanted[1] > host[1]) {
+      String fix = wanted[0] > host[0] || (wanted[0] == host[0] && wanted[1] > host[1])
+          ? "upgrade the gateway to one with gateway-api " + declared.strip() + " or newer, or use a build of the plugin made for gateway-api " + GatewayApi.VERSION
+          : "use a build of the plugin made for gateway-api " + host[0] + ".x, or remove it";
+      throw new ConfigException(which + " was built against gateway-api " + declared.strip()
+          + ", but this gateway serves gateway-api " + GatewayApi.VERSION + "; " + fix);
+    }
+  }
+
+  private static int[] parseVersion(String v) {
+    java.util.regex.Matcher m = API_VERSION.matcher(v);
+    return m.matches() ? new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))} : null;
   }
 
   private static String rootMessage(Throwable e) {

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.portalgateway.api.AdminEndpoint;
 import dev.portalgateway.api.CommandContext;
 import dev.portalgateway.api.Connector;
+import dev.portalgateway.api.LastingFactory;
+import dev.portalgateway.api.PublicEndpoint;
 import dev.portalgateway.api.InvalidConfigException;
 import dev.portalgateway.api.PluginCommand;
 import dev.portalgateway.api.PluginConfig;
@@ -92,11 +94,17 @@ public final class PluginCommands {
     Entry e = commands.get(name);
     LoadedPlugin plugin = e.plugin();
     JsonNode tree = loaded.config().plugins().get(plugin.name());
-    HostPluginContext base = new HostPluginContext(plugin,
-        new PrometheusPluginMetrics(plugin.name(), new CollectorRegistry(true), PrometheusPluginMetrics.newStore()),
-        Clock.systemUTC(), loaded.paths().dataDir(), request -> {
-          throw new IllegalStateException("commands run without a server; routes() is not available");
-        });
+    PrometheusPluginMetrics metrics =
+        new PrometheusPluginMetrics(plugin.name(), new CollectorRegistry(true), PrometheusPluginMetrics.newStore());
+    Connector noRoutes = request -> {
+      throw new IllegalStateException("commands run without a server; routes() is not available");
+    };
+    String routePrefix = loaded.config().server().routePrefix();
+    // A command's lasting state lasts as long as the command: it is closed when the command ends.
+    LastingStates lasting = new LastingStates((p, states) -> new HostPluginContext(p, metrics, Clock.systemUTC(),
+        loaded.paths().dataDir(), noRoutes, states, routePrefix, true));
+    HostPluginContext base = new HostPluginContext(plugin, metrics, Clock.systemUTC(), loaded.paths().dataDir(),
+        noRoutes, lasting, routePrefix, false);
     CommandContext context = new HostCommandContext(base, new HostPluginConfig(plugin.name(), tree), out, err);
     try {
       return withLoader(plugin, () -> e.command().run(List.copyOf(args), context));
@@ -104,6 +112,7 @@ public final class PluginCommands {
       throw new ConfigException(ex.getMessage(), ex);
     } finally {
       base.close();
+      lasting.close();
     }
   }
 
@@ -166,6 +175,21 @@ public final class PluginCommands {
     @Override
     public void adminEndpoint(String name, AdminEndpoint endpoint) {
       throw new UnsupportedOperationException("commands run without a server; adminEndpoint() is not available");
+    }
+
+    @Override
+    public void publicEndpoint(String path, PublicEndpoint endpoint) {
+      throw new UnsupportedOperationException("commands run without a server; publicEndpoint() is not available");
+    }
+
+    @Override
+    public <T> T lasting(Class<T> type, LastingFactory<T> factory) throws InvalidConfigException {
+      return base.lasting(type, factory);
+    }
+
+    @Override
+    public String routePrefix() {
+      return base.routePrefix();
     }
   }
 }

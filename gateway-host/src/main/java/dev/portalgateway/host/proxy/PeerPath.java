@@ -5,30 +5,31 @@ import dev.portalgateway.api.ProblemException;
 import java.util.Locale;
 
 /**
- * A request path of the form {@code /peer/{name}/{rest}}, split into the route name and the path
- * to ask the upstream for.
+ * A request path of the form {@code {prefix}{name}/{rest}} ({@code /peer/{name}/{rest}} with the
+ * default {@code server.route_prefix}), split into the route name and the path to ask the
+ * upstream for.
  *
  * @param route the upstream or lease name
  * @param upstreamPath the rest, always starting with {@code /}
  */
 record PeerPath(String route, String upstreamPath) {
-  static final String PREFIX = "/peer/";
 
   /**
    * @param rawPath the path as received, still percent-encoded
+   * @param prefix where routes are mounted, starting and ending with {@code /}
    * @return the parsed path
    * @throws ProblemException 404 when the path is not under {@code /peer/NAME}, 400 when it holds
    *     a dot segment
    */
-  static PeerPath parse(String rawPath) throws ProblemException {
-    if (rawPath == null || !rawPath.startsWith(PREFIX) || rawPath.length() == PREFIX.length()
-        || rawPath.charAt(PREFIX.length()) == '/') {
+  static PeerPath parse(String rawPath, String prefix) throws ProblemException {
+    if (rawPath == null || !rawPath.startsWith(prefix) || rawPath.length() == prefix.length()
+        || rawPath.charAt(prefix.length()) == '/') {
       throw new ProblemException(Problem.of(404, "not-found", "Not Found",
-          "The gateway serves /peer/NAME/... only; '" + rawPath + "' names no upstream or lease.",
-          "Call /peer/NAME/PATH, where NAME is an upstream from the configuration or a Portal lease."));
+          "The gateway serves " + prefix + "NAME/... only; '" + rawPath + "' names no upstream or lease.",
+          "Call " + prefix + "NAME/PATH, where NAME is an upstream from the configuration or a Portal lease."));
     }
-    int slash = rawPath.indexOf('/', PREFIX.length());
-    String route = slash < 0 ? rawPath.substring(PREFIX.length()) : rawPath.substring(PREFIX.length(), slash);
+    int slash = rawPath.indexOf('/', prefix.length());
+    String route = slash < 0 ? rawPath.substring(prefix.length()) : rawPath.substring(prefix.length(), slash);
     String rest = slash < 0 ? "/" : rawPath.substring(slash);
     if (hasDotSegment(rest)) {
       throw new ProblemException(Problem.of(400, "bad-path", "Bad Request",

@@ -3,6 +3,7 @@ package dev.portalgateway.host.proxy;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.portalgateway.api.Body;
+import dev.portalgateway.api.Completion;
 import dev.portalgateway.api.Headers;
 import dev.portalgateway.api.Principal;
 import dev.portalgateway.api.Problem;
@@ -37,6 +38,7 @@ public final class ProxyHandler implements HttpHandler {
   private final GatewayMetrics metrics;
   private final StreamingResponseWriter writer;
   private final String scheme;
+  private final OtherPaths otherPaths;
   private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
   private volatile boolean draining;
 
@@ -47,6 +49,28 @@ public final class ProxyHandler implements HttpHandler {
    * @param scheme {@code http} or {@code https}, as the listener serves
    */
   public ProxyHandler(RuntimeHolder runtimes, GatewayMetrics metrics, ScheduledExecutorService keepaliveTimer, String scheme) {
+    this(runtimes, metrics, keepaliveTimer, scheme, null);
+  }
+
+  /**
+   * What serves paths outside the routes' mount point on the same listener: plugins' public
+   * endpoints. A path it does not serve gets the proxy's 404.
+   */
+  public interface OtherPaths {
+    /** @return whether a path outside the routes' mount point is served */
+    boolean serves(String rawPath);
+
+    /** Answers the exchange and closes it. */
+    void serve(HttpExchange exchange) throws IOException;
+  }
+
+  /**
+   * @param otherPaths serves paths outside the routes' mount point, or {@code null} for none
+   * @see #ProxyHandler(RuntimeHolder, GatewayMetrics, ScheduledExecutorService, String)
+   */
+  public ProxyHandler(RuntimeHolder runtimes, GatewayMetrics metrics, ScheduledExecutorService keepaliveTimer,
+      String scheme, OtherPaths otherPaths) {
+    this.otherPaths = otherPaths;
     this.runtimes = runtimes;
     this.metrics = metrics;
     this.writer = new StreamingResponseWriter(keepaliveTimer);
@@ -67,6 +91,12 @@ public final class ProxyHandler implements HttpHandler {
   public void handle(HttpExchange exchange) throws IOException {
     inFlight.incrementAndGet();
     try {
+      String rawPath = exchange.getRequestURI().getRawPath();
+      if (otherPaths != null && !draining && rawPath != null
+          && !rawPath.startsWith(runtimes.peek().config().config().server().routePrefix()) && otherPaths.serves(rawPath)) {
+        otherPaths.serve(exchange);
+        return;
+      }
       handleCounted(exchange);
     } finally {
       inFlight.decrementAndGet();
@@ -87,54 +117,56 @@ public final class ProxyHandler implements HttpHandler {
     InetAddress client = runtime.clientAddresses().client(peer, requestHeaders.all("X-Forwarded-For"));
     ExchangeRecord record = new ExchangeRecord();
     String route = null;
+    FilterChain chain = null;
+    Request request = null;
     int status = 500;
     long headNanos = -1;
-    long bytesOut = 0;
+    CountingOutput counted = null;
     LimitedInputStream requestBody = null;
-    String outcome = "ok";
+    Completion.Outcome outcome = null; // decided at the end unless the response broke
     Body unsent = null; // a response body not yet opened: discarded if anything fails before it is
     try {
       Response response;
       CorsPolicy cors = CorsPolicy.DISABLED;
       boolean preflight = false;
       try {
-        admit(server, method, rawPath, rawQuery, requestHeaders);
-        PeerPath target = PeerPath.parse(rawPath);
+        PeerPath target = PeerPath.parse(rawPath, server.routePrefix());
         route = target.route();
+        chain = runtime.chainFor(route);
+        // Built before the checks, so a refusal is reported to the route's plugins like any exchange.
+        request = Request.builder()
+            .method(method)
+            .scheme(scheme)
+            .host(requestHeaders.first("Host"))
+            .baseUrl(server.publicUrl())
+            .path(rawPath)
+            .route(route)
+            .upstreamPath(target.upstreamPath())
+            .rawQuery(rawQuery)
+            .headers(forwardHeaders(requestHeaders, peer, runtime.clientAddresses().isTrustedProxy(peer), requestId))
+            .clientAddress(client)
+            .requestId(requestId)
+            .attribute(FilterChain.EXCHANGE_RECORD, record)
+            .build();
+        admit(server, method, rawPath, rawQuery, requestHeaders);
         cors = runtime.routes().cors(route);
         preflight = cors.isPreflight(method, requestHeaders);
         if (preflight) {
           response = cors.preflight(requestHeaders);
         } else {
           long declared = declaredLength(requestHeaders, server.maxBodyBytes());
-          Body body;
-          if (declared == 0 && !requestHeaders.contains("Transfer-Encoding")) {
-            body = Body.empty();
-          } else {
+          if (declared != 0 || requestHeaders.contains("Transfer-Encoding")) {
             requestBody = new LimitedInputStream(exchange.getRequestBody(), server.maxBodyBytes());
-            body = Body.ofStream(requestBody, declared);
+            request = request.withBody(Body.ofStream(requestBody, declared));
           }
-          Request request = Request.builder()
-              .method(method)
-              .scheme(scheme)
-              .host(requestHeaders.first("Host"))
-              .path(rawPath)
-              .route(route)
-              .upstreamPath(target.upstreamPath())
-              .rawQuery(rawQuery)
-              .headers(forwardHeaders(requestHeaders, peer, runtime.clientAddresses().isTrustedProxy(peer), requestId))
-              .body(body)
-              .clientAddress(client)
-              .requestId(requestId)
-              .attribute(FilterChain.EXCHANGE_RECORD, record)
-              .build();
-          response = runChain(runtime, request);
+          response = runChain(chain, request);
         }
       } catch (ProblemException refused) {
         response = refused.toResponse();
       }
       unsent = response.body();
-      Headers responseHeaders = responseHeaders(response.headers(), requestId, runtime.routes(), route);
+      Headers responseHeaders = responseHeaders(response.headers(), requestId, runtime.routes(), route,
+          server.routePrefix());
       if (!preflight) {
         responseHeaders = cors.decorate(requestHeaders, responseHeaders);
       }
@@ -155,22 +187,22 @@ public final class ProxyHandler implements HttpHandler {
       } else {
         String contentType = responseHeaders.first("Content-Type");
         boolean eventStream = contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
-        OutputStream out = exchange.getResponseBody();
+        counted = new CountingOutput(exchange.getResponseBody());
         unsent = null;
         try (InputStream in = body.open()) {
-          bytesOut = writer.copy(in, out, body.length(),
+          writer.copy(in, counted, body.length(),
               eventStream ? runtime.routes().sseKeepalive(route) : java.time.Duration.ZERO);
         }
       }
     } catch (StreamingResponseWriter.UpstreamReadException e) {
-      outcome = "upstream_aborted";
+      outcome = Completion.Outcome.ABORTED;
       JsonLog.warn("proxy", "upstream failed while streaming the response body; aborting the client's response",
           "request_id", requestId, "route", route, "error", e.getCause());
       // Leaving without closing the body stream makes the server drop the connection instead of
       // ending the body cleanly, so the client sees a truncated response, not a complete one.
       throw e;
     } catch (IOException e) {
-      outcome = "client_aborted";
+      outcome = Completion.Outcome.CLIENT_GONE;
     } finally {
       if (unsent != null) {
         // The client left before the head went out (or writing it failed): release the upstream
@@ -178,23 +210,47 @@ public final class ProxyHandler implements HttpHandler {
         unsent.discard();
       }
       long total = System.nanoTime() - start;
-      if (!"upstream_aborted".equals(outcome)) {
+      if (outcome != Completion.Outcome.ABORTED) {
         exchange.close();
       }
-      if (record.clientAborted()) {
-        outcome = "client_aborted";
-      }
+      outcome = outcome(outcome, record, status);
+      long bytesIn = requestBody == null ? 0 : requestBody.count();
+      long bytesOut = counted == null ? 0 : counted.count;
       String label = route == null ? RouteTable.UNKNOWN : runtime.routes().metricsLabel(route);
       metrics.requestFinished(label, method, status, total, record.upstreamNanos(), headNanos < 0 ? total : headNanos);
+      Principal principal = record.principal();
       if (server.accessLog()) {
-        Principal principal = record.principal();
         AccessLog.write(new AccessLog.Entry(requestId, method, rawPath, rawQuery, route, status, total,
-            record.upstreamNanos(), requestBody == null ? 0 : requestBody.count(), bytesOut,
-            client.getHostAddress(), requestHeaders.first("User-Agent"),
-            principal == null ? null : principal.id(), outcome));
+            record.upstreamNanos(), bytesIn, bytesOut, client.getHostAddress(), requestHeaders.first("User-Agent"),
+            principal == null ? null : principal.id(), outcome.label()));
+      }
+      if (chain != null && chain.observed()) {
+        Request last = record.lastRequest();
+        chain.complete(new Completion(last != null ? last : request, route, status, bytesIn, bytesOut,
+            java.time.Duration.ofNanos(total), outcome, principal));
       }
       runtime.release();
     }
+  }
+
+  /**
+   * How an exchange ended: as the response's writing found ({@code broke}), else by what the
+   * chain saw. A refusal is an error status the gateway gave without the upstream answering.
+   */
+  private static Completion.Outcome outcome(Completion.Outcome broke, ExchangeRecord record, int status) {
+    if (broke != null) {
+      return broke;
+    }
+    if (record.clientAborted()) {
+      return Completion.Outcome.CLIENT_GONE;
+    }
+    if (status >= 400 && record.connectorFailed()) {
+      return Completion.Outcome.UPSTREAM_FAILED;
+    }
+    if (status >= 400 && record.upstreamNanos() < 0) {
+      return Completion.Outcome.REJECTED;
+    }
+    return Completion.Outcome.OK;
   }
 
   /** Refuses what must not reach any route: a draining gateway, an oversized head. */
@@ -211,9 +267,9 @@ public final class ProxyHandler implements HttpHandler {
     }
   }
 
-  private static Response runChain(GatewayRuntime runtime, Request request) {
+  private static Response runChain(FilterChain chain, Request request) {
     try {
-      return runtime.chain().proceed(request);
+      return chain.proceed(request);
     } catch (RequestBodyException e) {
       // The client stopped sending its body (it hung up, most likely): nobody is left to answer.
       request.attribute(FilterChain.EXCHANGE_RECORD).clientAborted(true);
@@ -253,7 +309,8 @@ public final class ProxyHandler implements HttpHandler {
     return b.build();
   }
 
-  private static Headers responseHeaders(Headers upstream, String requestId, RouteTable routes, String route) {
+  private static Headers responseHeaders(Headers upstream, String requestId, RouteTable routes, String route,
+      String routePrefix) {
     Headers.Builder b = HopByHop.strip(upstream).toBuilder();
     // The server writes its own Content-Length (from the length we pass) and Date. (For HEAD both
     // providers write none, so a HEAD answer carries no length: a known limit of the server API.)
@@ -262,7 +319,7 @@ public final class ProxyHandler implements HttpHandler {
     b.set("X-Request-Id", requestId);
     if (route != null && (b.first("Location") != null || b.first("Content-Location") != null
         || b.first("Set-Cookie") != null)) {
-      UpstreamLocations locations = new UpstreamLocations(route, routes.basePath(route), routes.origin(route));
+      UpstreamLocations locations = new UpstreamLocations(routePrefix + route, routes.basePath(route), routes.origin(route));
       Headers built = b.build();
       b = Headers.builder();
       for (int i = 0; i < built.size(); i++) {
@@ -319,6 +376,27 @@ public final class ProxyHandler implements HttpHandler {
   private static void copyHeaders(Headers from, com.sun.net.httpserver.Headers to) {
     for (int i = 0; i < from.size(); i++) {
       to.add(from.name(i), from.value(i));
+    }
+  }
+
+  /** The client's stream, counting what was written to it, also when the exchange breaks off. */
+  private static final class CountingOutput extends java.io.FilterOutputStream {
+    private long count;
+
+    CountingOutput(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      out.write(b);
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      count += len;
     }
   }
 }

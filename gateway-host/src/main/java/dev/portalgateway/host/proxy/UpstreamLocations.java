@@ -13,12 +13,12 @@ final class UpstreamLocations {
   private final String origin;
 
   /**
-   * @param route the route name
+   * @param routePath where the route is mounted, such as {@code /peer/docs}
    * @param basePath the upstream URL's path without a trailing slash, or empty
    * @param origin the upstream's {@code scheme://host[:port]} in lower case, or {@code null} when unknown
    */
-  UpstreamLocations(String route, String basePath, String origin) {
-    this.prefix = PeerPath.PREFIX + route;
+  UpstreamLocations(String routePath, String basePath, String origin) {
+    this.prefix = routePath;
     this.basePath = basePath;
     this.origin = origin;
   }

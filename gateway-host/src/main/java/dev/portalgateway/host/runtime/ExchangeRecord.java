@@ -1,22 +1,34 @@
 package dev.portalgateway.host.runtime;
 
 import dev.portalgateway.api.Principal;
+import dev.portalgateway.api.Request;
+import dev.portalgateway.api.StandardAttributes;
 
 /**
- * What the end of the chain saw of one exchange: connector time (summed over retries) and the
- * principal the filters established. Read by the handler for metrics and the access log.
+ * What the chain saw of one exchange: the request as it was last passed on (for completion
+ * reports), the principal the filters established, connector time (summed over retries) and
+ * whether the connector failed. Read by the handler for metrics, the access log and completion.
  */
 public final class ExchangeRecord {
   private volatile long upstreamNanos = -1;
   private volatile Principal principal;
+  private volatile Request lastRequest;
   private volatile boolean clientAborted;
+  private volatile boolean connectorFailed;
 
   synchronized void connectorCalled(long nanos) {
     upstreamNanos = upstreamNanos < 0 ? nanos : upstreamNanos + nanos;
   }
 
-  /** Remembers the principal a filter established, as the request passes the next filter. */
-  void sawPrincipal(Principal who) {
+  /** The connector threw: the upstream could not be reached or failed before its response began. */
+  void markConnectorFailed() {
+    connectorFailed = true;
+  }
+
+  /** Remembers the request as it reaches the next filter or the connector, and its principal. */
+  void passed(Request request) {
+    lastRequest = request;
+    Principal who = request.attribute(StandardAttributes.PRINCIPAL);
     if (who != null) {
       principal = who;
     }
@@ -32,6 +44,11 @@ public final class ExchangeRecord {
     return clientAborted;
   }
 
+  /** @return whether a connector call failed (and was not retried into a success) */
+  public boolean connectorFailed() {
+    return connectorFailed;
+  }
+
   /** @return nanoseconds spent in the connector, or -1 when it was never called */
   public long upstreamNanos() {
     return upstreamNanos;
@@ -40,5 +57,10 @@ public final class ExchangeRecord {
   /** @return the principal, or {@code null} when none was established before the connector */
   public Principal principal() {
     return principal;
+  }
+
+  /** @return the request as the chain last passed it on, or {@code null} when the chain never ran */
+  public Request lastRequest() {
+    return lastRequest;
   }
 }

@@ -3,6 +3,7 @@ package dev.portalgateway.host.runtime;
 import dev.portalgateway.host.config.ConfigLoader.LoadedConfig;
 import dev.portalgateway.host.ops.JsonLog;
 import dev.portalgateway.host.plugin.ActiveFilter;
+import dev.portalgateway.host.plugin.FilterFactory;
 import dev.portalgateway.host.proxy.ClientAddresses;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -18,17 +19,17 @@ public final class GatewayRuntime {
 
   private final LoadedConfig config;
   private final RouteTable routes;
-  private final List<ActiveFilter> filters;
-  private final FilterChain chain;
+  private final FilterFactory.Plugins plugins;
+  private final RouteChains chains;
   private final ClientAddresses clientAddresses;
   private final AtomicInteger users = new AtomicInteger();
   private final AtomicBoolean retired = new AtomicBoolean();
 
-  GatewayRuntime(LoadedConfig config, RouteTable routes, List<ActiveFilter> filters) {
+  GatewayRuntime(LoadedConfig config, RouteTable routes, FilterFactory.Plugins plugins) {
     this.config = config;
     this.routes = routes;
-    this.filters = filters;
-    this.chain = new FilterChain(filters, routes);
+    this.plugins = plugins;
+    this.chains = new RouteChains(plugins.bindings(), routes);
     this.clientAddresses = new ClientAddresses(config.config().server().trustedProxies());
   }
 
@@ -45,21 +46,22 @@ public final class GatewayRuntime {
     return routes;
   }
 
-  public FilterChain chain() {
-    return chain;
+  /** @return the chain requests to {@code route} run through */
+  public FilterChain chainFor(String route) {
+    return chains.forRoute(route);
   }
 
   /** @return the names of the enabled plugins, in chain order */
   public List<String> pluginNames() {
-    return filters.stream().map(ActiveFilter::name).toList();
+    return plugins.bindings().stream().map(b -> b.plugin()).toList();
   }
 
   /**
-   * @return the enabled plugins' filters, in chain order, with the admin endpoints each added;
-   *     use them only while this generation is acquired
+   * @return the enabled plugins' filters, in chain order (a plugin configured per route may have
+   *     several), with the endpoints each added; use them only while this generation is acquired
    */
   public List<ActiveFilter> filters() {
-    return filters;
+    return plugins.filters();
   }
 
   /** @return whether the caller may use this generation; pair with {@link #release()} */
@@ -91,9 +93,7 @@ public final class GatewayRuntime {
 
   private void closeIfUnused() {
     if (users.compareAndSet(0, CLOSED)) {
-      for (int i = filters.size() - 1; i >= 0; i--) {
-        filters.get(i).close();
-      }
+      plugins.close();
       routes.close();
       JsonLog.info("config", "configuration generation closed", "fingerprint", config.fingerprint().substring(0, 12));
     }

@@ -3,9 +3,7 @@ package dev.portalgateway.host.runtime;
 import dev.portalgateway.api.Connector;
 import dev.portalgateway.host.config.ConfigException;
 import dev.portalgateway.host.config.ConfigLoader.LoadedConfig;
-import dev.portalgateway.host.plugin.ActiveFilter;
 import dev.portalgateway.host.plugin.FilterFactory;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** Holds the current generation and swaps in new ones atomically. */
@@ -38,8 +36,9 @@ public final class RuntimeHolder implements AutoCloseable {
 
   /** Builds a generation without installing it, to check a configuration completely. */
   public GatewayRuntime build(LoadedConfig config) throws ConfigException {
-    List<ActiveFilter> active = filters.create(config.config().plugins(), config.paths().dataDir(), routes);
-    return new GatewayRuntime(config, RouteTable.of(config.config(), fallback), active);
+    FilterFactory.Plugins plugins = filters.create(config.config().plugins(), config.paths().dataDir(), routes,
+        config.config().server().routePrefix());
+    return new GatewayRuntime(config, RouteTable.of(config.config(), fallback), plugins);
   }
 
   /** @return the current generation, acquired; the caller must {@link GatewayRuntime#release()} it */
@@ -72,9 +71,15 @@ public final class RuntimeHolder implements AutoCloseable {
     previous.retire();
   }
 
+  /**
+   * Retires the current generation, then closes the plugins' lasting state: generations first, so
+   * a filter never runs on a closed state (a request still running past the drain's grace period
+   * may find its state closed under it; the gateway is stopping then).
+   */
   @Override
   public void close() {
     closed = true;
     current.get().retire();
+    filters.close();
   }
 }

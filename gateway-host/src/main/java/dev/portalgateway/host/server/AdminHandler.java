@@ -20,7 +20,7 @@ final class AdminHandler implements HttpHandler {
   private final CollectorRegistry registry;
   private final Supplier<String> notReadyReason;
   private final Runnable beforeScrape;
-  private final PluginAdminEndpoints pluginEndpoints;
+  private final PluginEndpoints pluginEndpoints;
 
   /**
    * @param notReadyReason why the gateway should not get traffic, or {@code null} when it should
@@ -28,7 +28,7 @@ final class AdminHandler implements HttpHandler {
    * @param pluginEndpoints serves {@code /plugins/...} from the current configuration generation
    */
   AdminHandler(CollectorRegistry registry, Supplier<String> notReadyReason, Runnable beforeScrape,
-      PluginAdminEndpoints pluginEndpoints) {
+      PluginEndpoints pluginEndpoints) {
     this.registry = registry;
     this.notReadyReason = notReadyReason;
     this.beforeScrape = beforeScrape;
@@ -38,7 +38,7 @@ final class AdminHandler implements HttpHandler {
   @Override
   public void handle(HttpExchange exchange) throws IOException {
     String rawPath = exchange.getRequestURI().getRawPath();
-    if (rawPath != null && rawPath.startsWith(PluginAdminEndpoints.PREFIX)) {
+    if (rawPath != null && rawPath.startsWith(PluginEndpoints.PREFIX)) {
       pluginEndpoints.serve(exchange); // closes the exchange itself: a failed stream must not end cleanly
       return;
     }

@@ -1,5 +1,6 @@
 package dev.portalgateway.host.server;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.portalgateway.host.config.ConfigException;
 import dev.portalgateway.host.config.ConfigLoader;
@@ -79,9 +80,11 @@ public final class Gateway implements AutoCloseable {
       }
     }
     RuntimeHolder runtimes;
+    FilterFactory filterFactory = new FilterFactory(catalog, metrics.registry(), Clock.systemUTC());
     try {
-      runtimes = new RuntimeHolder(new FilterFactory(catalog, metrics.registry(), Clock.systemUTC()), loaded, portal);
+      runtimes = new RuntimeHolder(filterFactory, loaded, portal);
     } catch (ConfigException e) {
+      filterFactory.close(); // lasting state a refused configuration created
       if (portal != null) {
         portal.close();
       }
@@ -110,7 +113,19 @@ public final class Gateway implements AutoCloseable {
       timers.shutdownNow();
       throw e;
     }
-    ProxyHandler handler = new ProxyHandler(runtimes, metrics, timers, loaded.paths().tlsKeystore() == null ? "http" : "https");
+    String scheme = loaded.paths().tlsKeystore() == null ? "http" : "https";
+    PluginEndpoints publicEndpoints = PluginEndpoints.publicListener(runtimes, scheme);
+    ProxyHandler handler = new ProxyHandler(runtimes, metrics, timers, scheme, new ProxyHandler.OtherPaths() {
+      @Override
+      public boolean serves(String rawPath) {
+        return publicEndpoints.servesPublic(rawPath);
+      }
+
+      @Override
+      public void serve(HttpExchange exchange) throws IOException {
+        publicEndpoints.serve(exchange);
+      }
+    });
     Gateway gateway = new Gateway(proxy, admin, runtimes, handler, timers, portal);
     proxy.createContext("/", handler);
     PortalConnector relay = portal;
@@ -120,7 +135,7 @@ public final class Gateway implements AutoCloseable {
           if (relay != null) {
             relay.updateMetrics();
           }
-        }, new PluginAdminEndpoints(runtimes)));
+        }, PluginEndpoints.admin(runtimes)));
     proxy.start();
     admin.start();
     // Releases close expired keep-alive connections as they go; this covers an upstream that went

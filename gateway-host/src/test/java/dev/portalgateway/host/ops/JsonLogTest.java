@@ -236,7 +236,7 @@ class JsonLogTest {
     AccessLog.write(new AccessLog.Entry("req-1", "POST", "/peer/demo/a \"b\"", "x=1&api_key=sk_live_secret&y=2",
         "demo", 201, 1_234_567, 456_789, 10, 20_000_000_000L, "192.0.2.1", "curl/8.5.0 \u00e9", null, "ok"));
     AccessLog.write(new AccessLog.Entry("req-2", "GET", "/nowhere", null, null, 404, 50_000, -1, 0, 0, "::1", null,
-        "key-1", "client_aborted"));
+        "key-1", "client-gone"));
     JsonLog.flush();
     List<JsonNode> lines = lines();
     assertThat(lines).hasSize(2);
@@ -259,6 +259,6 @@ class JsonLogTest {
     assertThat(second.get("route").isNull()).isTrue();
     assertThat(second.get("upstream_ms").isNull()).isTrue();
     assertThat(second.get("principal").textValue()).isEqualTo("key-1");
-    assertThat(second.get("outcome").textValue()).isEqualTo("client_aborted");
+    assertThat(second.get("outcome").textValue()).isEqualTo("client-gone");
   }
 }

@@ -160,7 +160,7 @@ class FilterFactoryTest {
           acl:
         """);
 
-    List<ActiveFilter> filters = factory.create(section, dataDir, NO_ROUTES);
+    List<ActiveFilter> filters = factory.create(section, dataDir, NO_ROUTES, "/peer/").filters();
     try {
       assertThat(filters).extracting(ActiveFilter::name)
           .containsExactly("auth", "acl", "alpha-limit", "zeta-limit", "cache", "retry");
@@ -175,7 +175,7 @@ class FilterFactoryTest {
 
   @Test
   void theResultIsUnmodifiable() throws Exception {
-    List<ActiveFilter> filters = factory.create(pluginsSection("plugins:\n  auth: {}\n"), dataDir, NO_ROUTES);
+    List<ActiveFilter> filters = factory.create(pluginsSection("plugins:\n  auth: {}\n"), dataDir, NO_ROUTES, "/peer/").filters();
     try {
       assertThatThrownBy(() -> filters.add(filters.get(0))).isInstanceOf(UnsupportedOperationException.class);
     } finally {
@@ -185,7 +185,7 @@ class FilterFactoryTest {
 
   @Test
   void noPluginsMeansNoFilters() throws Exception {
-    assertThat(factory.create(pluginsSection(""), dataDir, NO_ROUTES)).isEmpty();
+    assertThat(factory.create(pluginsSection(""), dataDir, NO_ROUTES, "/peer/").filters()).isEmpty();
   }
 
   @Test
@@ -198,7 +198,7 @@ class FilterFactoryTest {
             enabled: false
         """);
 
-    List<ActiveFilter> filters = factory.create(section, dataDir, NO_ROUTES);
+    List<ActiveFilter> filters = factory.create(section, dataDir, NO_ROUTES, "/peer/").filters();
     try {
       assertThat(filters).extracting(ActiveFilter::name).containsExactly("cache");
       assertThat(counter("created")).isEqualTo(1);
@@ -209,21 +209,21 @@ class FilterFactoryTest {
 
   @Test
   void anInvalidConfigExceptionNamesThePluginsKeyPath() throws Exception {
-    assertThatThrownBy(() -> factory.create(pluginsSection("plugins:\n  refuses: {}\n"), dataDir, NO_ROUTES))
+    assertThatThrownBy(() -> factory.create(pluginsSection("plugins:\n  refuses: {}\n"), dataDir, NO_ROUTES, "/peer/").filters())
         .isInstanceOf(ConfigException.class)
         .hasMessage("plugins.refuses: set keys_file to the file of API keys");
   }
 
   @Test
   void aMessageThatAlreadyNamesItsKeyPathIsNotPrefixedTwice() throws Exception {
-    assertThatThrownBy(() -> factory.create(pluginsSection("plugins:\n  refuses-with-path: {}\n"), dataDir, NO_ROUTES))
+    assertThatThrownBy(() -> factory.create(pluginsSection("plugins:\n  refuses-with-path: {}\n"), dataDir, NO_ROUTES, "/peer/").filters())
         .isInstanceOf(ConfigException.class)
         .hasMessage("plugins.refuses-with-path.keys_file: no such file");
   }
 
   @Test
   void aCrashingPluginIsReportedWithItsJar() throws Exception {
-    assertThatThrownBy(() -> factory.create(pluginsSection("plugins:\n  crashes: {}\n"), dataDir, NO_ROUTES))
+    assertThatThrownBy(() -> factory.create(pluginsSection("plugins:\n  crashes: {}\n"), dataDir, NO_ROUTES, "/peer/").filters())
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("'crashes'")
         .hasMessageContaining("chain.jar")
@@ -232,7 +232,7 @@ class FilterFactoryTest {
 
   @Test
   void aPluginThatCreatesNoFilterIsRejected() throws Exception {
-    assertThatThrownBy(() -> factory.create(pluginsSection("plugins:\n  nothing: {}\n"), dataDir, NO_ROUTES))
+    assertThatThrownBy(() -> factory.create(pluginsSection("plugins:\n  nothing: {}\n"), dataDir, NO_ROUTES, "/peer/").filters())
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("'nothing'")
         .hasMessageContaining("no filter");
@@ -240,7 +240,7 @@ class FilterFactoryTest {
 
   @Test
   void anUnknownPluginNameListsTheAvailableOnes() throws Exception {
-    assertThatThrownBy(() -> factory.create(pluginsSection("plugins:\n  auht: {}\n"), dataDir, NO_ROUTES))
+    assertThatThrownBy(() -> factory.create(pluginsSection("plugins:\n  auht: {}\n"), dataDir, NO_ROUTES, "/peer/").filters())
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("plugins.auht:")
         .hasMessageContaining("auth")
@@ -259,7 +259,7 @@ class FilterFactoryTest {
             public_leases: [docs, status]
         """);
 
-    List<ActiveFilter> filters = factory.create(section, dataDir, NO_ROUTES);
+    List<ActiveFilter> filters = factory.create(section, dataDir, NO_ROUTES, "/peer/").filters();
     try {
       assertThat(staticField("typed", "bound")).isEqualTo(
           "Settings[keysFile=/etc/keys.txt, reloadInterval=PT30S, maxBytes=65536, publicLeases=[docs, status]]");
@@ -272,7 +272,7 @@ class FilterFactoryTest {
   void anUnknownKeyInAPluginsSettingsNamesItsKeyPath() throws Exception {
     Map<String, JsonNode> section = pluginsSection("plugins:\n  typed:\n    kesy_file: /etc/keys.txt\n");
 
-    assertThatThrownBy(() -> factory.create(section, dataDir, NO_ROUTES))
+    assertThatThrownBy(() -> factory.create(section, dataDir, NO_ROUTES, "/peer/").filters())
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("plugins.typed")
         .hasMessageContaining("plugins.typed.kesy_file")
@@ -284,7 +284,7 @@ class FilterFactoryTest {
   void aBadValueInAPluginsSettingsNamesItsKeyPath() throws Exception {
     Map<String, JsonNode> section = pluginsSection("plugins:\n  typed:\n    reload_interval: 5 parsecs\n");
 
-    assertThatThrownBy(() -> factory.create(section, dataDir, NO_ROUTES))
+    assertThatThrownBy(() -> factory.create(section, dataDir, NO_ROUTES, "/peer/").filters())
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("plugins.typed.reload_interval")
         .hasMessageContaining("5 parsecs");
@@ -292,7 +292,7 @@ class FilterFactoryTest {
 
   @Test
   void missingSettingsBindAsNulls() throws Exception {
-    List<ActiveFilter> filters = factory.create(pluginsSection("plugins:\n  typed:\n"), dataDir, NO_ROUTES);
+    List<ActiveFilter> filters = factory.create(pluginsSection("plugins:\n  typed:\n"), dataDir, NO_ROUTES, "/peer/").filters();
     try {
       assertThat(staticField("typed", "bound"))
           .isEqualTo("Settings[keysFile=null, reloadInterval=null, maxBytes=null, publicLeases=null]");
@@ -303,7 +303,7 @@ class FilterFactoryTest {
 
   @Test
   void missingPrimitiveSettingsBindAsZeroAndFalse() throws Exception {
-    List<ActiveFilter> filters = factory.create(pluginsSection("plugins:\n  primitives: {}\n"), dataDir, NO_ROUTES);
+    List<ActiveFilter> filters = factory.create(pluginsSection("plugins:\n  primitives: {}\n"), dataDir, NO_ROUTES, "/peer/").filters();
     try {
       assertThat(staticField("primitives", "bound"))
           .isEqualTo("Settings[count=0, maxBytes=0, strict=false, name=null]");
@@ -323,7 +323,7 @@ class FilterFactoryTest {
           retry: {}
         """);
 
-    assertThatThrownBy(() -> factory.create(section, dataDir, NO_ROUTES))
+    assertThatThrownBy(() -> factory.create(section, dataDir, NO_ROUTES, "/peer/").filters())
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("plugins.refuses");
     assertThat(counter("created")).isEqualTo(2);
@@ -336,7 +336,7 @@ class FilterFactoryTest {
   void filtersCreatedBeforeAnUnknownPluginAreClosed() throws Exception {
     Map<String, JsonNode> section = pluginsSection("plugins:\n  auth: {}\n  no-such-plugin: {}\n");
 
-    assertThatThrownBy(() -> factory.create(section, dataDir, NO_ROUTES)).isInstanceOf(ConfigException.class);
+    assertThatThrownBy(() -> factory.create(section, dataDir, NO_ROUTES, "/peer/").filters()).isInstanceOf(ConfigException.class);
     assertThat(counter("created")).isEqualTo(1);
     assertThat(counter("closed")).isEqualTo(1);
   }
@@ -345,7 +345,7 @@ class FilterFactoryTest {
   void filtersCreatedBeforeACrashAreClosed() throws Exception {
     Map<String, JsonNode> section = pluginsSection("plugins:\n  acl: {}\n  crashes: {}\n");
 
-    assertThatThrownBy(() -> factory.create(section, dataDir, NO_ROUTES)).isInstanceOf(ConfigException.class);
+    assertThatThrownBy(() -> factory.create(section, dataDir, NO_ROUTES, "/peer/").filters()).isInstanceOf(ConfigException.class);
     assertThat(counter("closed")).isEqualTo(1);
   }
 }

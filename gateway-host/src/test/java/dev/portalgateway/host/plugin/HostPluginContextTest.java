@@ -24,7 +24,7 @@ class HostPluginContextTest {
     return new HostPluginContext(plugin, new PrometheusPluginMetrics("cache-mcp", new CollectorRegistry(true),
         PrometheusPluginMetrics.newStore()), Clock.systemUTC(), dataDir, request -> {
           throw new IllegalStateException("no routes in this test");
-        });
+        }, null, "/peer/", false);
   }
 
   @Test

@@ -235,19 +235,31 @@ class PluginCatalogTest {
   }
 
   @Test
-  void aPluginCannotSeeTheHostsLibraries() throws Exception {
+  void aPluginCannotSeeTheHostsLibrariesOutsideThePlatformLayer() throws Exception {
     simplePlugin("iso.jar", "test.iso.IsoPlugin", "iso", Phase.LIMIT);
     ClassLoader loader = load().require("iso").loader();
 
-    // The host has Jackson and Prometheus on its class path; the plugin must bring its own.
-    assertThat(Class.forName("com.fasterxml.jackson.databind.ObjectMapper")).isNotNull();
-    assertThatThrownBy(() -> loader.loadClass("com.fasterxml.jackson.databind.ObjectMapper"))
-        .isInstanceOf(ClassNotFoundException.class);
+    // The host has Prometheus and its own classes on its class path; the plugin must bring its own.
+    assertThat(Class.forName("io.prometheus.client.CollectorRegistry")).isNotNull();
     assertThatThrownBy(() -> Class.forName("io.prometheus.client.CollectorRegistry", false, loader))
         .isInstanceOf(ClassNotFoundException.class);
     assertThatThrownBy(() -> loader.loadClass(PluginCatalog.class.getName()))
         .isInstanceOf(ClassNotFoundException.class);
-    assertThat(loader.getResource("com/fasterxml/jackson/databind/ObjectMapper.class")).isNull();
+    assertThat(loader.getResource("io/prometheus/client/CollectorRegistry.class")).isNull();
+  }
+
+  @Test
+  void aPluginSharesThePlatformLayerWithTheHost() throws Exception {
+    simplePlugin("iso.jar", "test.iso.IsoPlugin", "iso", Phase.LIMIT);
+    ClassLoader loader = load().require("iso").loader();
+
+    // One copy of Jackson (with YAML) and Caffeine: the binder reads the plugin's annotations.
+    for (Class<?> shared : List.of(com.fasterxml.jackson.databind.ObjectMapper.class,
+        com.fasterxml.jackson.annotation.JsonProperty.class, com.fasterxml.jackson.dataformat.yaml.YAMLFactory.class,
+        org.yaml.snakeyaml.Yaml.class, com.github.benmanes.caffeine.cache.Caffeine.class)) {
+      assertThat(loader.loadClass(shared.getName())).isSameAs(shared);
+    }
+    assertThat(loader.getResource("com/fasterxml/jackson/databind/ObjectMapper.class")).isNotNull();
   }
 
   @Test
@@ -287,7 +299,7 @@ class PluginCatalogTest {
         .create(Map.of("tccl", com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()), plugins,
             request -> {
               throw new IllegalStateException("no routes in this test");
-            });
+            }, "/peer/").filters();
     try {
       assertThat(staticField(plugin, "createSawOwnLoader")).isEqualTo(true);
       assertThat(Thread.currentThread().getContextClassLoader()).isSameAs(before);

@@ -2,6 +2,7 @@ package com.example.gateway.header;
 
 import dev.portalgateway.api.CommandContext;
 import dev.portalgateway.api.Filter;
+import dev.portalgateway.api.GatewayApi;
 import dev.portalgateway.api.GatewayPlugin;
 import dev.portalgateway.api.InvalidConfigException;
 import dev.portalgateway.api.Phase;
@@ -32,6 +33,11 @@ public final class ExampleHeaderPlugin implements GatewayPlugin {
   @Override
   public Phase phase() {
     return Phase.DELIVER;
+  }
+
+  @Override
+  public String apiVersion() {
+    return GatewayApi.VERSION; // compiled in: the API this jar was built against
   }
 
   @Override

@@ -2,7 +2,7 @@ package dev.portalgateway.plugins.apikey;
 
 import dev.portalgateway.api.Chain;
 import dev.portalgateway.api.CidrBlock;
-import dev.portalgateway.api.Filter;
+import dev.portalgateway.api.Authenticator;
 import dev.portalgateway.api.Headers;
 import dev.portalgateway.api.Problem;
 import dev.portalgateway.api.Request;
@@ -21,11 +21,14 @@ import java.util.TreeSet;
  * Lets a request through only with a valid key for its lease, then marks it with the key's
  * {@link dev.portalgateway.api.Principal} and removes the key, so the service behind the gateway never sees it.
  *
+ * <p>It is an {@link Authenticator}: on a route with another authenticator (OIDC bearer tokens,
+ * say), it decides only requests that carry an API key.
+ *
  * <p>Order of checks: global client address lists, public leases, the key's shape and id, its
  * secret (bcrypt, cached), revocation and expiry, then the key's leases, client addresses and
  * scopes. 401 means "no valid key"; 403 means "a valid key, but not for this".
  */
-final class ApiKeyFilter implements Filter {
+final class ApiKeyFilter implements Authenticator {
   /** Where a key came from: it decides what to strip and whether the key allows it. */
   enum Source { AUTHORIZATION, HEADER, QUERY }
 
@@ -69,6 +72,17 @@ final class ApiKeyFilter implements Filter {
   @Override
   public void close() {
     verifier.close();
+  }
+
+  /**
+   * An API key in any of the places this plugin reads one: {@code Authorization: Bearer sk_...},
+   * {@code X-API-Key}, or the {@code api_key} query parameter. A bearer token of another shape (a
+   * JWT) is another authenticator's, never a malformed key: it is not counted as a failure, and
+   * the header stays for the plugin that reads it.
+   */
+  @Override
+  public boolean recognizes(Request request) {
+    return find(request) != null;
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.portalgateway.plugins.cache;
 
 import dev.portalgateway.api.Body;
 import dev.portalgateway.api.Filter;
+import dev.portalgateway.api.GatewayApi;
 import dev.portalgateway.api.GatewayPlugin;
 import dev.portalgateway.api.Headers;
 import dev.portalgateway.api.InvalidConfigException;
@@ -35,6 +36,11 @@ public final class CachePlugin implements GatewayPlugin {
   @Override
   public Phase phase() {
     return Phase.CACHE;
+  }
+
+  @Override
+  public String apiVersion() {
+    return GatewayApi.VERSION; // compiled in: the API this jar was built against
   }
 
   @Override

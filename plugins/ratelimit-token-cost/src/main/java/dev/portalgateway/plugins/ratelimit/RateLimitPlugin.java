@@ -1,6 +1,7 @@
 package dev.portalgateway.plugins.ratelimit;
 
 import dev.portalgateway.api.Filter;
+import dev.portalgateway.api.GatewayApi;
 import dev.portalgateway.api.GatewayPlugin;
 import dev.portalgateway.api.InvalidConfigException;
 import dev.portalgateway.api.Phase;
@@ -31,6 +32,11 @@ public final class RateLimitPlugin implements GatewayPlugin {
   @Override
   public Phase phase() {
     return Phase.LIMIT;
+  }
+
+  @Override
+  public String apiVersion() {
+    return GatewayApi.VERSION; // compiled in: the API this jar was built against
   }
 
   @Override

@@ -8,9 +8,11 @@ import dev.portalgateway.api.Problem;
 import dev.portalgateway.api.ProblemException;
 import dev.portalgateway.api.Request;
 import dev.portalgateway.api.Response;
+import dev.portalgateway.host.ops.AccessLog;
 import dev.portalgateway.host.ops.JsonLog;
 import dev.portalgateway.host.plugin.ActiveFilter;
 import dev.portalgateway.host.plugin.ContextClassLoader;
+import dev.portalgateway.host.plugin.FilterFactory;
 import dev.portalgateway.host.proxy.ExchangeHeaders;
 import dev.portalgateway.host.proxy.HopByHop;
 import dev.portalgateway.host.proxy.RequestIds;
@@ -19,17 +21,18 @@ import dev.portalgateway.host.runtime.RuntimeHolder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.ArrayList;
-import java.util.List;
+import java.net.InetAddress;
 import java.util.Locale;
 
 /**
- * Serves the endpoints plugins add to the admin listener, {@code /plugins/<plugin>/<name>}
- * ({@link dev.portalgateway.api.PluginContext#adminEndpoint}), from the current configuration
- * generation. Each call acquires that generation and releases it only after its response body is
- * written, as a proxied request does, so a reload cannot close the plugin while its endpoint runs.
+ * Serves the endpoints plugins add: to the admin listener, {@code /plugins/<plugin>/<name>}
+ * ({@link dev.portalgateway.api.PluginContext#adminEndpoint}), or to the public listener, outside
+ * the routes' mount point ({@link dev.portalgateway.api.PluginContext#publicEndpoint}), from the
+ * current configuration generation. Each call acquires that generation and releases it only after
+ * its response body is written, as a proxied request does, so a reload cannot close the plugin
+ * while its endpoint runs.
  */
-final class PluginAdminEndpoints {
+final class PluginEndpoints {
   /** Where plugin endpoints live on the admin listener. */
   static final String PREFIX = "/plugins/";
   /**
@@ -49,22 +52,51 @@ final class PluginAdminEndpoints {
       "Call the endpoint from a script or a tool such as curl.").toResponse();
 
   private final RuntimeHolder runtimes;
+  /** {@code null} for the admin listener; else the public listener's scheme. */
+  private final String publicScheme;
 
-  /** @param runtimes the configuration generations, whose current one serves each call */
-  PluginAdminEndpoints(RuntimeHolder runtimes) {
+  private PluginEndpoints(RuntimeHolder runtimes, String publicScheme) {
     this.runtimes = runtimes;
+    this.publicScheme = publicScheme;
   }
 
-  /** The plugin and endpoint a call goes to, and its filter in the acquired generation. */
-  private record Target(ActiveFilter plugin, String name, AdminEndpoint endpoint) {}
+  /** @return the admin listener's plugin endpoints, served from {@code runtimes}' current generation */
+  static PluginEndpoints admin(RuntimeHolder runtimes) {
+    return new PluginEndpoints(runtimes, null);
+  }
 
-  /** Answers one exchange whose path starts with {@link #PREFIX}; closes it. */
+  /** @return the public listener's plugin endpoints; {@code scheme} is {@code http} or {@code https} */
+  static PluginEndpoints publicListener(RuntimeHolder runtimes, String scheme) {
+    return new PluginEndpoints(runtimes, scheme);
+  }
+
+  /** Either kind of endpoint: both answer a request with a response. */
+  private interface Handler {
+    Response handle(Request request) throws IOException;
+  }
+
+  /**
+   * The plugin and endpoint a call goes to, and its filter in the acquired generation.
+   *
+   * @param name the endpoint's name (admin) or path (public), for messages
+   * @param upstreamPath the part of the path that is the endpoint's own
+   */
+  private record Target(ActiveFilter plugin, String name, Handler endpoint, String upstreamPath) {}
+
+  /** @return whether the current generation has a public endpoint at or above {@code rawPath} */
+  boolean servesPublic(String rawPath) {
+    return publicScheme != null && rawPath != null
+        && FilterFactory.findPublicEndpoint(runtimes.peek().filters(), rawPath) != null;
+  }
+
+  /** Answers one exchange for a plugin endpoint (on the admin listener, one under {@link #PREFIX}); closes it. */
   void serve(HttpExchange exchange) throws IOException {
+    long start = System.nanoTime();
     String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
     String rawPath = exchange.getRequestURI().getRawPath();
     Headers requestHeaders = ExchangeHeaders.of(exchange.getRequestHeaders());
     String requestId = RequestIds.accept(requestHeaders.first("X-Request-Id"));
-    if (fromWebPage(requestHeaders)) {
+    if (publicScheme == null && fromWebPage(requestHeaders)) {
       answerAndClose(exchange, method, requestId, WEB_PAGE_REFUSED);
       return;
     }
@@ -77,30 +109,63 @@ final class PluginAdminEndpoints {
       return;
     }
     boolean aborted = false;
+    int status = 500;
+    String outcome = "ok";
+    Target target = null;
     try {
-      Target target = find(runtime, rawPath);
+      target = publicScheme == null ? findAdmin(runtime, rawPath) : findPublic(runtime, rawPath);
       Response response;
       if (target == null) {
-        response = notFound(runtime, rawPath);
+        response = publicScheme == null ? notFound(runtime, rawPath) : Problem.of(404, "not-found", "Not Found",
+            "Nothing is served at " + rawPath + ".", null).toResponse();
       } else {
-        response = call(target, exchange, method, rawPath, requestHeaders, requestId);
+        response = call(target, exchange, method, rawPath, requestHeaders, requestId, runtime);
       }
+      status = response.status();
       send(exchange, method, requestId, response, target);
     } catch (PluginBodyException e) {
       aborted = true;
-      JsonLog.warn("admin", "a plugin's admin endpoint failed while its response body was written; aborting the response",
+      outcome = "aborted";
+      JsonLog.warn(logger(), "a plugin's endpoint failed while its response body was written; aborting the response",
           "plugin", e.plugin, "request_id", requestId, "error", e.getCause());
       // Leaving without closing makes the server drop the connection, so the caller sees a
       // truncated answer instead of a short one that looks complete.
       throw e;
     } catch (IOException callerGone) {
       // The caller hung up while the answer was written: nobody is left to tell.
+      outcome = "client-gone";
     } finally {
       if (!aborted) {
         exchange.close();
       }
+      if (publicScheme != null && runtime.config().config().server().accessLog()) {
+        // Public endpoints are part of the gateway's traffic (logins, discovery): logged like requests.
+        AccessLog.write(new AccessLog.Entry(requestId, method, rawPath, exchange.getRequestURI().getRawQuery(),
+            target == null ? null : target.plugin().name(), status, System.nanoTime() - start, -1, 0, 0,
+            clientOf(runtime, exchange, requestHeaders).getHostAddress(), requestHeaders.first("User-Agent"), null,
+            outcome));
+      }
       runtime.release();
     }
+  }
+
+  private String logger() {
+    return publicScheme == null ? "admin" : "proxy";
+  }
+
+  private InetAddress clientOf(GatewayRuntime runtime, HttpExchange exchange, Headers requestHeaders) {
+    InetAddress peer = exchange.getRemoteAddress().getAddress();
+    // No X-Forwarded-For is trusted on the admin listener; the public one honours server.trusted_proxies.
+    return publicScheme == null ? peer : runtime.clientAddresses().client(peer, requestHeaders.all("X-Forwarded-For"));
+  }
+
+  private static Target findPublic(GatewayRuntime runtime, String rawPath) {
+    FilterFactory.PublicTarget t = rawPath == null ? null : FilterFactory.findPublicEndpoint(runtime.filters(), rawPath);
+    if (t == null) {
+      return null;
+    }
+    String below = rawPath.substring(t.path().length());
+    return new Target(t.plugin(), t.path(), t.endpoint()::handle, below.isEmpty() ? "/" : below);
   }
 
   /** Answers without calling a plugin. */
@@ -124,7 +189,7 @@ final class PluginAdminEndpoints {
   }
 
   /** @return the endpoint at {@code /plugins/<plugin>/<name>} in {@code runtime}, or {@code null} */
-  private static Target find(GatewayRuntime runtime, String rawPath) {
+  private static Target findAdmin(GatewayRuntime runtime, String rawPath) {
     String rest = rawPath.substring(PREFIX.length());
     int slash = rest.indexOf('/');
     if (slash <= 0 || slash == rest.length() - 1 || rest.indexOf('/', slash + 1) >= 0) {
@@ -135,14 +200,16 @@ final class PluginAdminEndpoints {
     for (ActiveFilter f : runtime.filters()) {
       if (f.name().equals(pluginName)) {
         AdminEndpoint endpoint = f.adminEndpoints().get(name);
-        return endpoint == null ? null : new Target(f, name, endpoint);
+        if (endpoint != null) {
+          return new Target(f, name, endpoint::handle, "/" + name);
+        }
       }
     }
     return null;
   }
 
   private static Response notFound(GatewayRuntime runtime, String rawPath) {
-    List<String> paths = new ArrayList<>();
+    java.util.Set<String> paths = new java.util.LinkedHashSet<>(); // a plugin configured per route has several filters
     for (ActiveFilter f : runtime.filters()) {
       for (String name : f.adminEndpoints().keySet()) {
         paths.add(PREFIX + f.name() + "/" + name);
@@ -156,8 +223,8 @@ final class PluginAdminEndpoints {
   }
 
   /** Reads the body, calls the endpoint under the plugin's class loader, and maps its failures. */
-  private static Response call(Target target, HttpExchange exchange, String method, String rawPath,
-      Headers requestHeaders, String requestId) {
+  private Response call(Target target, HttpExchange exchange, String method, String rawPath,
+      Headers requestHeaders, String requestId, GatewayRuntime runtime) {
     String pluginName = target.plugin().name();
     Body body;
     try {
@@ -171,36 +238,37 @@ final class PluginAdminEndpoints {
     }
     Request request = Request.builder()
         .method(method)
-        .scheme("http")
+        .scheme(publicScheme == null ? "http" : publicScheme)
         .host(requestHeaders.first("Host"))
+        .baseUrl(publicScheme == null ? null : runtime.config().config().server().publicUrl())
         .path(rawPath)
         .route(pluginName)
-        .upstreamPath("/" + target.name())
+        .upstreamPath(target.upstreamPath())
         .rawQuery(exchange.getRequestURI().getRawQuery())
         .headers(requestHeaders)
         .body(body)
-        .clientAddress(exchange.getRemoteAddress().getAddress())
+        .clientAddress(clientOf(runtime, exchange, requestHeaders))
         .requestId(requestId)
         .build();
     ClassLoader previous = ContextClassLoader.enter(target.plugin().loader());
     try {
       Response response = target.endpoint().handle(request);
       if (response == null) {
-        throw new IllegalStateException("plugin '" + pluginName + "' returned no response from admin endpoint '"
+        throw new IllegalStateException("plugin '" + pluginName + "' returned no response from endpoint '"
             + target.name() + "'");
       }
       return response;
     } catch (ProblemException e) {
       if (e.problem().status() >= 500) {
-        JsonLog.warn("admin", e.problem().detail(), "plugin", pluginName, "endpoint", target.name(),
+        JsonLog.warn(logger(), e.problem().detail(), "plugin", pluginName, "endpoint", target.name(),
             "request_id", requestId, "problem", e.problem().type(), "error", e.getCause());
       }
       return e.toResponse();
     } catch (IOException | RuntimeException | LinkageError e) {
-      JsonLog.error("admin", "a plugin's admin endpoint failed", "plugin", pluginName, "endpoint", target.name(),
+      JsonLog.error(logger(), "a plugin's endpoint failed", "plugin", pluginName, "endpoint", target.name(),
           "request_id", requestId, "error", e);
       return Problem.of(500, "internal-error", "Internal Server Error",
-          "Plugin '" + pluginName + "' failed to handle the admin call.",
+          "Plugin '" + pluginName + "' failed to handle the call.",
           "See the gateway log for request id " + requestId + ".").toResponse();
     } finally {
       ContextClassLoader.restore(previous);
@@ -249,7 +317,7 @@ final class PluginAdminEndpoints {
     }
     return new ProblemException(Problem.of(413, "body-too-large", "Content Too Large",
         "The body is larger than the limit of " + MAX_BODY_BYTES + " bytes.",
-        "Admin endpoints take bodies of at most 1 MiB; send a smaller one."));
+        "Plugin endpoints take bodies of at most 1 MiB; send a smaller one."));
   }
 
   /**
@@ -261,7 +329,7 @@ final class PluginAdminEndpoints {
    */
   private static void send(HttpExchange exchange, String method, String requestId, Response response, Target target)
       throws IOException {
-    ClassLoader loader = target == null ? PluginAdminEndpoints.class.getClassLoader() : target.plugin().loader();
+    ClassLoader loader = target == null ? PluginEndpoints.class.getClassLoader() : target.plugin().loader();
     String pluginName = target == null ? null : target.plugin().name();
     Body body = response.body();
     boolean opened = false;
