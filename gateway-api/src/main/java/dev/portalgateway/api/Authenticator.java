@@ -13,7 +13,8 @@ package dev.portalgateway.api;
  *       the request: the first that lets it through or answers anything but {@code 401} decides
  *       (a route an authenticator leaves public, say). When every one answers {@code 401}, the
  *       client gets one {@code 401}: the first one's body, with every authenticator's
- *       {@code WWW-Authenticate} challenge, so a client learns each way in.</li>
+ *       {@code WWW-Authenticate} challenge, so a client learns each way in. A {@code 401} thrown
+ *       as a {@link ProblemException} counts like a returned one.</li>
  * </ol>
  *
  * <p>So an authenticator must not claim what it cannot read: a JWT is not a malformed API key.

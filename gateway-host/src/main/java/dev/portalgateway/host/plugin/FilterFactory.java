@@ -188,8 +188,8 @@ public final class FilterFactory implements AutoCloseable {
             continue;
           }
           if (HostPluginContext.underOrAt(path, o.getKey()) || HostPluginContext.underOrAt(o.getKey(), path)) {
-            throw new ConfigException("plugins." + f.name() + ": its public endpoint " + path + " overlaps plugin '"
-                + o.getValue() + "''s public endpoint " + o.getKey()
+            throw new ConfigException("plugins." + f.name() + ": its public endpoint " + path + " overlaps the public endpoint "
+                + o.getKey() + " of plugin '" + o.getValue() + "'"
                 + "; two plugins cannot serve the same paths: enable only one of them, or move one endpoint in its "
                 + "plugin's settings");
           }

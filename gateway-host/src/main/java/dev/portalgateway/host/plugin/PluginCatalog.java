@@ -108,6 +108,9 @@ public final class PluginCatalog {
         checkApiVersion(name, jar, plugin.apiVersion());
         result.add(new LoadedPlugin(name, phase, jar, plugin, loader));
       }
+    } catch (ConfigException e) {
+      closeQuietly(loader);
+      throw e;
     } catch (ServiceConfigurationError | LinkageError e) {
       closeQuietly(loader);
       throw new ConfigException("plugin jar " + jar + " failed to load: " + rootMessage(e)

@@ -16,13 +16,14 @@ public final class ExchangeRecord {
   private volatile boolean clientAborted;
   private volatile boolean connectorFailed;
 
-  synchronized void connectorCalled(long nanos) {
+  /**
+   * @param nanos time spent in this connector call
+   * @param failed whether it threw (the upstream could not be reached or failed before its
+   *     response began); the last call decides, so a retry that got an answer clears it
+   */
+  synchronized void connectorCalled(long nanos, boolean failed) {
     upstreamNanos = upstreamNanos < 0 ? nanos : upstreamNanos + nanos;
-  }
-
-  /** The connector threw: the upstream could not be reached or failed before its response began. */
-  void markConnectorFailed() {
-    connectorFailed = true;
+    connectorFailed = failed;
   }
 
   /** Remembers the request as it reaches the next filter or the connector, and its principal. */
@@ -44,7 +45,7 @@ public final class ExchangeRecord {
     return clientAborted;
   }
 
-  /** @return whether a connector call failed (and was not retried into a success) */
+  /** @return whether the last connector call failed (a retry that got an answer clears it) */
   public boolean connectorFailed() {
     return connectorFailed;
   }

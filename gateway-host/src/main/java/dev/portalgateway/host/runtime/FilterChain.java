@@ -6,6 +6,7 @@ import dev.portalgateway.api.Body;
 import dev.portalgateway.api.Chain;
 import dev.portalgateway.api.Completion;
 import dev.portalgateway.api.Headers;
+import dev.portalgateway.api.ProblemException;
 import dev.portalgateway.api.Request;
 import dev.portalgateway.api.Response;
 import dev.portalgateway.host.ops.JsonLog;
@@ -49,16 +50,14 @@ public final class FilterChain {
       }
       var connector = routes.connectorFor(request.route()); // an unknown name is not upstream time
       long start = System.nanoTime();
+      boolean failed = true;
       try {
-        return connector.send(request);
-      } catch (IOException | RuntimeException e) {
-        if (record != null) {
-          record.markConnectorFailed();
-        }
-        throw e;
+        Response response = connector.send(request);
+        failed = false;
+        return response;
       } finally {
         if (record != null) {
-          record.connectorCalled(System.nanoTime() - start);
+          record.connectorCalled(System.nanoTime() - start, failed);
         }
         ContextClassLoader.restore(previous);
       }
@@ -140,10 +139,21 @@ public final class FilterChain {
       List<String> challenges = new ArrayList<>();
       for (ActiveFilter f : authenticators) {
         boolean[] passed = {false};
-        Response r = invoke(f, request, next -> {
-          passed[0] = true;
-          return downstream.proceed(next);
-        });
+        Response r;
+        try {
+          r = invoke(f, request, next -> {
+            passed[0] = true;
+            return downstream.proceed(next);
+          });
+        } catch (ProblemException e) {
+          if (passed[0] || e.problem().status() != 401) {
+            if (first != null) {
+              first.body().discard();
+            }
+            throw e;
+          }
+          r = e.toResponse(); // a thrown 401 is one of the 401s, as a returned one is
+        }
         if (passed[0] || r.status() != 401) {
           if (first != null) {
             first.body().discard();

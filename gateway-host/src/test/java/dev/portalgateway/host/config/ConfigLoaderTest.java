@@ -363,6 +363,105 @@ class ConfigLoaderTest {
     assertThat(c.plugins().get("z").get("keys_file").textValue()).isEqualTo("keys.txt");
   }
 
+  // ---- per-route plugin settings ----
+
+  @Test
+  void pluginRoutesTakeNamesAndPatternsWithSettingsOrNone() throws ConfigException {
+    GatewayConfig c = load("""
+        plugins:
+          x:
+            enabled: false
+            routes:
+              docs: { enabled: true, tag: d }
+              "api-*": {}
+              hooks:
+              internal.v2_b-c:
+          y:
+            routes:
+          z:
+            routes: {}
+        """).config();
+
+    assertThat(c.plugins().get("x").get("routes").fieldNames()).toIterable()
+        .containsExactly("docs", "api-*", "hooks", "internal.v2_b-c");
+  }
+
+  @Test
+  void pluginRoutesThatAreNotAMappingAreRejected() {
+    assertRejected(() -> load("plugins:\n  x:\n    routes: [docs, hooks]\n"), "plugins.x.routes:", "mapping");
+    assertRejected(() -> load("plugins:\n  x:\n    routes: docs\n"), "plugins.x.routes:", "mapping");
+  }
+
+  @Test
+  void aRouteKeyWithCharactersOutsideNamesAndStarsIsRejected() {
+    assertRejected(() -> load("plugins:\n  x:\n    routes:\n      \"a/b\": {}\n"), "plugins.x.routes.a/b:",
+        "route key");
+    assertRejected(() -> load("plugins:\n  x:\n    routes:\n      \"api v1\": {}\n"), "plugins.x.routes.api v1:",
+        "route key");
+    assertRejected(() -> load("plugins:\n  x:\n    routes:\n      \"api?\": {}\n"), "plugins.x.routes.api?:");
+  }
+
+  @Test
+  void aRoutesSettingsThatAreNotAMappingAreRejected() {
+    assertRejected(() -> load("plugins:\n  x:\n    routes:\n      docs: 5\n"), "plugins.x.routes.docs:", "mapping");
+    assertRejected(() -> load("plugins:\n  x:\n    routes:\n      docs: [a]\n"), "plugins.x.routes.docs:", "mapping");
+  }
+
+  @Test
+  void aRoutesEnabledFlagMustBeABoolean() {
+    assertRejected(() -> load("plugins:\n  x:\n    routes:\n      docs: { enabled: maybe }\n"),
+        "plugins.x.routes.docs.enabled", "true or false");
+  }
+
+  @Test
+  void routesDoNotNest() {
+    assertRejected(() -> load("plugins:\n  x:\n    routes:\n      docs:\n        routes: { a: {} }\n"),
+        "plugins.x.routes.docs.routes", "do not nest");
+  }
+
+  // ---- route prefix and public URL ----
+
+  @Test
+  void theRoutePrefixIsPeerUnlessSet() throws ConfigException {
+    assertThat(load("").config().server().routePrefix()).isEqualTo("/peer/");
+    assertThat(load("server:\n  route_prefix: /api/\n").config().server().routePrefix()).isEqualTo("/api/");
+    assertThat(load("server:\n  route_prefix: /t/peer/\n").config().server().routePrefix()).isEqualTo("/t/peer/");
+  }
+
+  @Test
+  void aRoutePrefixThatIsNotAMountPointIsRejected() {
+    for (String bad : List.of("peer", "/peer", "peer/", "/", "//", "/pe er/", "/a//b/", "/a/../b/", "/./", "/peer/?/")) {
+      assertRejected(() -> load("server:\n  route_prefix: \"" + bad + "\"\n"), "server.route_prefix", bad);
+    }
+  }
+
+  @Test
+  void thePublicUrlIsUnsetUnlessGivenAndLosesItsTrailingSlash() throws ConfigException {
+    assertThat(load("").config().server().publicUrl()).isNull();
+    assertThat(load("server:\n  public_url: https://gw.example.com/\n").config().server().publicUrl())
+        .isEqualTo("https://gw.example.com");
+    assertThat(load("server:\n  public_url: http://gw.example.com:8443/base\n").config().server().publicUrl())
+        .isEqualTo("http://gw.example.com:8443/base");
+  }
+
+  @Test
+  void aPublicUrlThatIsNotAnHttpBaseUrlIsRejected() {
+    assertRejected(() -> load("server:\n  public_url: gw.example.com\n"), "server.public_url", "http://");
+    assertRejected(() -> load("server:\n  public_url: ftp://gw.example.com\n"), "server.public_url", "http://");
+    assertRejected(() -> load("server:\n  public_url: \"http:///path\"\n"), "server.public_url", "no host");
+    assertRejected(() -> load("server:\n  public_url: \"https://gw.example.com/?a=1\"\n"), "server.public_url",
+        "query or fragment");
+    assertRejected(() -> load("server:\n  public_url: \"https://gw.example.com/#top\"\n"), "server.public_url",
+        "query or fragment");
+    assertRejected(() -> load("server:\n  public_url: \"https://gw example.com\"\n"), "server.public_url",
+        "not a URL");
+    assertThatThrownBy(() -> load("server:\n  public_url: \"https://admin:s3cret@gw.example.com\"\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("server.public_url")
+        .hasMessageContaining("user name or password")
+        .message().doesNotContain("s3cret");
+  }
+
   // ---- YAML ----
 
   @Test

@@ -307,4 +307,71 @@ class PluginCatalogTest {
       filters.forEach(ActiveFilter::close);
     }
   }
+
+  // ---- API version ----
+
+  /** A plugin jar whose plugin declares {@code apiVersion} (a Java expression), or keeps the default when null. */
+  private Path versionedPlugin(String jarName, String className, String pluginName, String apiVersion)
+      throws Exception {
+    String members = apiVersion == null ? ""
+        : "  @Override\n  public String apiVersion() {\n    return " + apiVersion + ";\n  }\n";
+    return TestPluginJars.build(plugins, jarName, className, TestPluginJars.pluginSource(className, pluginName,
+        Phase.LIMIT, "return (request, chain) -> chain.proceed(request);", members));
+  }
+
+  @Test
+  void aPluginBuiltAgainstANewerMinorVersionIsRefusedNamingItsJarAndBothVersions() throws Exception {
+    Path jar = versionedPlugin("future.jar", "test.version.Future", "future", "\"0.99\"");
+
+    assertThatThrownBy(() -> PluginCatalog.load(plugins))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("'future'")
+        .hasMessageContaining("future.jar")
+        .hasMessageContaining(jar.getParent().toString())
+        .hasMessageContaining("0.99")
+        .hasMessageContaining("gateway-api " + dev.portalgateway.api.GatewayApi.VERSION);
+  }
+
+  @Test
+  void aPluginBuiltAgainstAnotherMajorVersionIsRefusedNamingItsJarAndBothVersions() throws Exception {
+    versionedPlugin("next.jar", "test.version.Next", "next-major", "\"1.0\"");
+
+    assertThatThrownBy(() -> PluginCatalog.load(plugins))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("'next-major'")
+        .hasMessageContaining("next.jar")
+        .hasMessageContaining("1.0")
+        .hasMessageContaining("gateway-api " + dev.portalgateway.api.GatewayApi.VERSION);
+  }
+
+  @Test
+  void aPluginBuiltAgainstThisOrAnOlderMinorVersionOrDeclaringNoneLoads() throws Exception {
+    versionedPlugin("current.jar", "test.version.Current", "current", "GatewayApi.VERSION");
+    versionedPlugin("old.jar", "test.version.Old", "old", "\"0.1\"");
+    versionedPlugin("padded.jar", "test.version.Padded", "padded", "\" 0.1 \"");
+    versionedPlugin("legacy.jar", "test.version.Legacy", "legacy", null);
+
+    PluginCatalog catalog = load();
+
+    assertThat(catalog.all()).extracting(LoadedPlugin::name).containsExactly("current", "legacy", "old", "padded");
+    assertThat(catalog.require("legacy").plugin().apiVersion()).isEqualTo("0.1");
+    assertThat(catalog.require("current").plugin().apiVersion()).isEqualTo(dev.portalgateway.api.GatewayApi.VERSION);
+  }
+
+  @Test
+  void aMalformedVersionIsRefused() throws Exception {
+    String[][] cases = {{"\"x\"", "x"}, {"\"1\"", "1"}, {"\"0.2.1\"", "0.2.1"}, {"\"\"", ""}, {"null", "null"}};
+    for (int i = 0; i < cases.length; i++) {
+      // One jar at a time, each under its own name.
+      Path jar = versionedPlugin("odd-" + i + ".jar", "test.version.Odd" + i, "odd", cases[i][0]);
+
+      assertThatThrownBy(() -> PluginCatalog.load(plugins)).as(cases[i][0])
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("'odd'")
+          .hasMessageContaining("odd-" + i + ".jar")
+          .hasMessageContaining("declares the API version '" + cases[i][1] + "'")
+          .hasMessageContaining("MAJOR.MINOR");
+      Files.delete(jar);
+    }
+  }
 }

@@ -3,6 +3,8 @@ package dev.portalgateway.host.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portalgateway.api.Attribute;
+import dev.portalgateway.api.Authenticator;
+import dev.portalgateway.api.Chain;
 import dev.portalgateway.api.Body;
 import dev.portalgateway.api.Filter;
 import dev.portalgateway.api.Headers;
@@ -208,5 +210,180 @@ class FilterChainTest {
     chain.proceed(request).body().discard();
     assertThat(record.upstreamNanos()).isPositive();
     assertThat(record.principal().id()).isEqualTo("k9");
+  }
+
+  // ---- authenticators ----
+
+  /** How a test authenticator answers a request it handles. */
+  private enum Answer { PASS, UNAUTHORIZED, THROW_UNAUTHORIZED, FORBIDDEN }
+
+  /**
+   * An authenticator that recognises {@code Authorization: <scheme> ...}, records each call and
+   * answers as told: passing the request on as user {@code scheme}, or refusing it with a 401
+   * challenge {@code <scheme> realm="gw"} and body {@code <scheme> says no}.
+   */
+  private record TestAuth(String scheme, Answer answer, List<String> calls) implements Authenticator {
+    @Override
+    public boolean recognizes(Request request) {
+      calls.add(scheme + ".recognizes");
+      String auth = request.headers().first("Authorization");
+      return auth != null && auth.startsWith(scheme + " ");
+    }
+
+    @Override
+    public Response handle(Request request, Chain chain) throws IOException {
+      calls.add(scheme + ".handle");
+      return switch (answer) {
+        case PASS -> chain.proceed(request.withHeader("X-User", scheme));
+        case UNAUTHORIZED -> Response.text(401, "text/plain", scheme + " says no")
+            .withHeader("WWW-Authenticate", scheme + " realm=\"gw\"");
+        case THROW_UNAUTHORIZED -> throw new ProblemException(
+            Problem.of(401, "unauthorized", "Unauthorized", scheme + " says no", null),
+            Headers.of("WWW-Authenticate", scheme + " realm=\"gw\""), null);
+        case FORBIDDEN -> Response.text(403, "text/plain", scheme + " forbids");
+      };
+    }
+  }
+
+  /** A chain of these filters, each in the AUTHENTICATE phase (as the factory requires of authenticators). */
+  private FilterChain authChain(Filter... filters) {
+    List<ActiveFilter> active = new ArrayList<>();
+    for (int i = 0; i < filters.length; i++) {
+      active.add(new ActiveFilter("a" + i, Phase.AUTHENTICATE, filters[i], pluginLoader, () -> {}, Map.of()));
+    }
+    return new FilterChain(active, routes);
+  }
+
+  private static Request withAuthorization(String value) {
+    return post("x").withHeader("Authorization", value);
+  }
+
+  @Test
+  void theFirstAuthenticatorThatRecognisesTheCredentialDecidesAlone() throws Exception {
+    List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    FilterChain chain = authChain(new TestAuth("Bearer", Answer.UNAUTHORIZED, calls),
+        new TestAuth("ApiKey", Answer.PASS, calls), new TestAuth("Basic", Answer.PASS, calls));
+
+    Response r = chain.proceed(withAuthorization("ApiKey k-1"));
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(text(r)).isEqualTo("call=1 user=ApiKey body=x");
+    assertThat(calls).containsExactly("Bearer.recognizes", "ApiKey.recognizes", "ApiKey.handle");
+  }
+
+  @Test
+  void aRecognisingAuthenticatorsRefusalStandsWithOnlyItsOwnChallenge() throws Exception {
+    List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    FilterChain chain = authChain(new TestAuth("ApiKey", Answer.PASS, calls),
+        new TestAuth("Bearer", Answer.UNAUTHORIZED, calls), new TestAuth("Basic", Answer.PASS, calls));
+
+    Response r = chain.proceed(withAuthorization("Bearer expired"));
+
+    assertThat(r.status()).isEqualTo(401);
+    assertThat(r.headers().all("WWW-Authenticate")).containsExactly("Bearer realm=\"gw\"");
+    assertThat(text(r)).isEqualTo("Bearer says no");
+    assertThat(calls).doesNotContain("ApiKey.handle", "Basic.handle", "Basic.recognizes");
+    assertThat(backendCalls).hasValue(0);
+  }
+
+  @Test
+  void whenNoneRecognisesEachIsAskedInOrderAndTheFirstToLetTheRequestThroughDecides() throws Exception {
+    List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    FilterChain chain = authChain(new TestAuth("Bearer", Answer.UNAUTHORIZED, calls),
+        new TestAuth("ApiKey", Answer.PASS, calls), new TestAuth("Basic", Answer.UNAUTHORIZED, calls));
+
+    Response r = chain.proceed(post("x"));
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(text(r)).isEqualTo("call=1 user=ApiKey body=x");
+    assertThat(calls).containsExactly("Bearer.recognizes", "ApiKey.recognizes", "Basic.recognizes",
+        "Bearer.handle", "ApiKey.handle");
+  }
+
+  @Test
+  void whenNoneRecognisesTheFirstAnswerOtherThan401Decides() throws Exception {
+    List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    FilterChain chain = authChain(new TestAuth("Bearer", Answer.UNAUTHORIZED, calls),
+        new TestAuth("ApiKey", Answer.FORBIDDEN, calls), new TestAuth("Basic", Answer.PASS, calls));
+
+    Response r = chain.proceed(withAuthorization("Digest abc"));
+
+    assertThat(r.status()).isEqualTo(403);
+    assertThat(text(r)).isEqualTo("ApiKey forbids");
+    assertThat(r.headers().all("WWW-Authenticate")).isEmpty();
+    assertThat(calls).doesNotContain("Basic.handle");
+    assertThat(backendCalls).hasValue(0);
+  }
+
+  @Test
+  void whenEveryOneAnswers401TheClientGetsOne401WithEveryChallengeInChainOrder() throws Exception {
+    List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    FilterChain chain = authChain(new TestAuth("Bearer", Answer.UNAUTHORIZED, calls),
+        new TestAuth("ApiKey", Answer.UNAUTHORIZED, calls), new TestAuth("Basic", Answer.UNAUTHORIZED, calls));
+
+    Response r = chain.proceed(post("x"));
+
+    assertThat(r.status()).isEqualTo(401);
+    assertThat(r.headers().all("WWW-Authenticate"))
+        .containsExactly("Bearer realm=\"gw\"", "ApiKey realm=\"gw\"", "Basic realm=\"gw\"");
+    assertThat(text(r)).isEqualTo("Bearer says no");
+    assertThat(calls).filteredOn(c -> c.endsWith(".handle"))
+        .containsExactly("Bearer.handle", "ApiKey.handle", "Basic.handle");
+    assertThat(backendCalls).hasValue(0);
+  }
+
+  @Test
+  void anAuthenticatorThatThrowsA401IsOneOfThe401sAndTheNextOneIsStillAsked() throws Exception {
+    // Filter.handle: "throw ProblemException to answer with a specific status". A thrown 401 is
+    // that authenticator's answer, so it must not keep the others from being asked.
+    List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    FilterChain chain = authChain(new TestAuth("Bearer", Answer.THROW_UNAUTHORIZED, calls),
+        new TestAuth("ApiKey", Answer.PASS, calls));
+
+    Response r = chain.proceed(post("x"));
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(text(r)).isEqualTo("call=1 user=ApiKey body=x");
+    assertThat(calls).containsSubsequence("Bearer.handle", "ApiKey.handle");
+  }
+
+  @Test
+  void aPlainFilterBesideTheAuthenticatorsRunsOnceAfterTheirDecision() throws Exception {
+    List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Filter plain = (request, next) -> {
+      calls.add("plain.handle user=" + request.headers().first("X-User"));
+      return next.proceed(request);
+    };
+    FilterChain chain = authChain(new TestAuth("Bearer", Answer.UNAUTHORIZED, calls), plain,
+        new TestAuth("ApiKey", Answer.PASS, calls));
+
+    Response r = chain.proceed(post("x"));
+
+    assertThat(text(r)).isEqualTo("call=1 user=ApiKey body=x");
+    assertThat(calls).filteredOn(c -> c.startsWith("plain")).containsExactly("plain.handle user=ApiKey");
+  }
+
+  @Test
+  void anAuthenticatorThatFailsToLookIsTreatedAsNotRecognising() throws Exception {
+    List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Authenticator broken = new Authenticator() {
+      @Override
+      public boolean recognizes(Request request) {
+        throw new IllegalStateException("cannot look");
+      }
+
+      @Override
+      public Response handle(Request request, Chain chain) {
+        calls.add("broken.handle");
+        return Response.text(401, "text/plain", "broken says no").withHeader("WWW-Authenticate", "Broken");
+      }
+    };
+    FilterChain chain = authChain(broken, new TestAuth("ApiKey", Answer.PASS, calls));
+
+    Response r = chain.proceed(withAuthorization("ApiKey k"));
+
+    // ApiKey recognises it, and decides alone.
+    assertThat(text(r)).isEqualTo("call=1 user=ApiKey body=x");
+    assertThat(calls).doesNotContain("broken.handle");
   }
 }
