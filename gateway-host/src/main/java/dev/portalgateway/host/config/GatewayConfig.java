@@ -77,7 +77,9 @@ public record GatewayConfig(
       leaseCacheTtl = leaseCacheTtl == null ? Duration.ofSeconds(10) : leaseCacheTtl;
       reconnectMax = reconnectMax == null ? Duration.ofSeconds(30) : reconnectMax;
       maxIdlePerLease = maxIdlePerLease == null ? 256 : maxIdlePerLease;
-      idleTimeout = idleTimeout == null ? Duration.ofSeconds(60) : idleTimeout;
+      // Below the idle timeouts of common servers (Node.js closes idle keep-alive connections after
+      // 5 s): a connection the service is about to close is not handed to the next request.
+      idleTimeout = idleTimeout == null ? Duration.ofSeconds(4) : idleTimeout;
     }
 
     /** @return every relay URL, in the order they are tried */

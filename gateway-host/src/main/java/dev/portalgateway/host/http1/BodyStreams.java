@@ -93,18 +93,37 @@ final class BodyStreams {
       return eof;
     }
 
+    /**
+     * RFC 9112 §7.1: {@code chunk-size = 1*HEXDIG}, then optional whitespace before extensions.
+     * Parsed strictly, by hand: {@code Long.parseLong} would take a sign ({@code -1}, {@code +5}),
+     * and a server that disagrees with us on where a chunk ends is how responses get smuggled.
+     * At most 15 digits, so the size cannot overflow.
+     */
     private long readSize() throws IOException {
       String line = readLine();
       int semi = line.indexOf(';');
-      String hex = (semi < 0 ? line : line.substring(0, semi)).trim();
-      if (hex.isEmpty() || hex.length() > 15) {
-        throw new Http1Exception(Http1Exception.Kind.PROTOCOL, "the upstream sent an invalid chunk size", null);
+      int end = semi < 0 ? line.length() : semi;
+      while (end > 0 && (line.charAt(end - 1) == ' ' || line.charAt(end - 1) == '\t')) {
+        end--; // whitespace before a chunk extension
       }
-      try {
-        return Long.parseLong(hex, 16);
-      } catch (NumberFormatException e) {
-        throw new Http1Exception(Http1Exception.Kind.PROTOCOL, "the upstream sent an invalid chunk size", null);
+      if (end == 0 || end > 15) {
+        throw invalidSize(line);
       }
+      long size = 0;
+      for (int i = 0; i < end; i++) {
+        int digit = Character.digit(line.charAt(i), 16);
+        if (digit < 0 || line.charAt(i) > 'f') {
+          throw invalidSize(line);
+        }
+        size = size << 4 | digit;
+      }
+      return size;
+    }
+
+    private static Http1Exception invalidSize(String line) {
+      String shown = line.length() > 20 ? line.substring(0, 20) + "..." : line;
+      return new Http1Exception(Http1Exception.Kind.PROTOCOL,
+          "the upstream sent an invalid chunk size '" + shown.replaceAll("[^\\x20-\\x7e]", "?") + "'", null);
     }
 
     private void expectCrlf() throws IOException {

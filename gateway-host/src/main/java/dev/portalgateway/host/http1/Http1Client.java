@@ -77,11 +77,14 @@ public final class Http1Client implements AutoCloseable {
       throw new Http1Exception(Http1Exception.Kind.CONNECT, "cannot connect: " + e.getMessage(), e);
     }
     if (c.reused()) {
+      long mark = c.transport().sentMark();
       try {
         return exchange(c, method, target, headers, body);
       } catch (StaleConnectionException e) {
         c.closeQuietly();
-        if (!replayable || (e.requestSent && !mayResend(method, headers))) {
+        // Resent when it is safe to repeat, or provably never reached the service: the far side
+        // had closed before any of this request went out (the rule of Go's net/http and OkHttp).
+        if (!replayable || (e.requestSent && !mayResend(method, headers) && !c.transport().peerClosedBefore(mark))) {
           throw new Http1Exception(Http1Exception.Kind.BROKEN,
               "the upstream closed a kept-alive connection as the request was sent", e.getCause());
         }

@@ -331,19 +331,49 @@ public final class TransportPool implements AutoCloseable {
   }
 
   /**
-   * Closes the idle transports kept longer than the idle timeout. Releases do this as they go;
+   * Closes the idle transports kept longer than the idle timeout, and those whose far side is
+   * known to have closed them ({@link Transport#peerClosed()}). Releases do the first as they go;
    * call it periodically as well, so a pool that has gone quiet does not keep its transports (and
    * whatever the far side holds for them) open until the next request.
    */
   public void evictExpired() {
     List<Connection> expired;
+    Idle[] idleNow;
     lock.lock();
     try {
       expired = pollExpired(System.nanoTime());
+      idleNow = idle.toArray(Idle[]::new);
     } finally {
       lock.unlock();
     }
     closeAll(expired);
+    // Connections the far side has closed go at once, not at the next request: their peer (a
+    // tunnel about to exit, say) waits for our side to close too. Checked outside the lock, with
+    // the check that is safe while a request may just be taking the connection.
+    List<Idle> stale = null;
+    for (Idle i : idleNow) {
+      if (i.connection().transport().peerClosed()) {
+        if (stale == null) {
+          stale = new ArrayList<>();
+        }
+        stale.add(i);
+      }
+    }
+    if (stale == null) {
+      return;
+    }
+    List<Connection> removed = new ArrayList<>(stale.size());
+    lock.lock();
+    try {
+      for (Idle i : stale) {
+        if (idle.remove(i)) { // still idle: nobody took it meanwhile
+          removed.add(i.connection());
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    closeAll(removed);
   }
 
   /** @return the expired transports removed from the tail, or {@code null} for none (the usual case) */

@@ -90,8 +90,9 @@ public final class PortalConnector implements Connector {
     PortalConnector connector = new PortalConnector(config, identity, timers, responseTimeout, metrics);
     connector.link.start();
     // Releases close expired idle connections as they go; this covers a lease that went quiet,
-    // whose pool would otherwise hold its connections (and the tunnel's) until the next request.
-    long sweepMillis = Math.max(1000, config.idleTimeout().toMillis() / 2);
+    // whose pool would otherwise hold its connections (and the tunnel's) until the next request,
+    // and closes at once the ones the tunnel closed (a tunnel that is stopping waits for that).
+    long sweepMillis = 1000;
     connector.sweep = timers.scheduleWithFixedDelay(
         () -> connector.clients.values().forEach(p -> p.pool().evictExpired()),
         sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
@@ -146,7 +147,7 @@ public final class PortalConnector implements Connector {
       String outcome = "failed";
       try {
         SecureChannelTransport transport = new SecureChannelTransport(
-            currentRelay().open(leaseId, identity, ALPN, config.handshakeTimeout()), timers, bytes[0], bytes[1]);
+            currentRelay().connect(leaseId, identity, ALPN, config.handshakeTimeout()), timers, bytes[0], bytes[1]);
         outcome = "ok";
         return transport;
       } catch (ConnectionRefusedException e) {

@@ -1,6 +1,7 @@
 package dev.portalgateway.host.portal;
 
 import dev.portalgateway.host.http1.Transport;
+import dev.portalgateway.portal.client.RelayClient;
 import dev.portalgateway.portal.crypto.SecureChannel;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -18,9 +19,15 @@ import java.util.concurrent.TimeUnit;
  * <p>A relay stream has no socket timeout, so a read timeout is a timer that closes the channel;
  * the read it interrupts reports a {@link SocketTimeoutException}, as a socket would. The codec
  * only sets one while it waits for a response head, and gives the connection up afterwards.
+ *
+ * <p>An idle connection is stale as soon as the relay stream under it says the peer closed or
+ * reset it, or the relay session ended: servers close idle keep-alive connections after a few
+ * seconds (Node.js after 5), the tunnel then closes its side, and the next request on it would
+ * fail. The stream knows without a read, so the pool checks it before every reuse.
  */
 final class SecureChannelTransport implements Transport {
   private final SecureChannel channel;
+  private final RelayClient.LeaseConnection connection;
   private final ScheduledExecutorService timers;
   private final InputStream input;
   private volatile ScheduledFuture<?> deadline;
@@ -33,9 +40,10 @@ final class SecureChannelTransport implements Transport {
    * @param bytesIn counts application bytes from the lease
    * @param bytesOut counts application bytes to the lease
    */
-  SecureChannelTransport(SecureChannel channel, ScheduledExecutorService timers,
+  SecureChannelTransport(RelayClient.LeaseConnection connection, ScheduledExecutorService timers,
       io.prometheus.client.Counter.Child bytesIn, io.prometheus.client.Counter.Child bytesOut) {
-    this.channel = channel;
+    this.connection = connection;
+    this.channel = connection.channel();
     this.timers = timers;
     this.output = new java.io.FilterOutputStream(channel.output()) {
       @Override
@@ -100,8 +108,30 @@ final class SecureChannelTransport implements Transport {
   }
 
   @Override
+  public boolean peerClosed() {
+    return closed || connection.peerGone();
+  }
+
+  @Override
+  public long sentMark() {
+    return connection.sentMark();
+  }
+
+  @Override
+  public boolean peerClosedBefore(long mark) {
+    return mark >= 0 && connection.peerClosedBefore(mark);
+  }
+
+  @Override
   public boolean isStale() {
-    return closed || timedOut;
+    if (timedOut || peerClosed()) {
+      return true;
+    }
+    try {
+      return channel.input().available() > 0; // decrypted bytes no request asked for
+    } catch (IOException e) {
+      return true;
+    }
   }
 
   @Override

@@ -189,7 +189,12 @@ public final class ProxyHandler implements HttpHandler {
         boolean eventStream = contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
         counted = new CountingOutput(exchange.getResponseBody());
         unsent = null;
-        try (InputStream in = body.open()) {
+        try (InputStream in = openAfterHead(body)) {
+          if (StreamingResponseWriter.nothingBuffered(in)) {
+            // Both servers hold the head back until the first body write; an event stream's first
+            // event may be long in coming, so the head goes now. A body already here goes with it.
+            counted.flush();
+          }
           writer.copy(in, counted, body.length(),
               eventStream ? runtime.routes().sseKeepalive(route) : java.time.Duration.ZERO);
         }
@@ -230,6 +235,18 @@ public final class ProxyHandler implements HttpHandler {
             java.time.Duration.ofNanos(total), outcome, principal));
       }
       runtime.release();
+    }
+  }
+
+  /**
+   * Opens a response body whose head has gone out. Failing now, the response must not end as if
+   * complete: the failure is the upstream's side (a codec, a plugin's stream wrapper).
+   */
+  private static InputStream openAfterHead(Body body) throws IOException {
+    try {
+      return body.open();
+    } catch (IOException | RuntimeException e) {
+      throw new StreamingResponseWriter.UpstreamReadException(e instanceof IOException io ? io : new IOException(e));
     }
   }
 

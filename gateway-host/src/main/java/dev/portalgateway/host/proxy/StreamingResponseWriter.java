@@ -112,15 +112,24 @@ final class StreamingResponseWriter {
       return n;
     } catch (IOException e) {
       throw new UpstreamReadException(e);
+    } catch (RuntimeException e) {
+      // A bug in a codec or a plugin's stream wrapper is still a body that did not arrive whole:
+      // the client must see a cut response, never one that ends cleanly.
+      throw new UpstreamReadException(new IOException("reading the response body failed: " + e, e));
     }
   }
 
   private static int available(InputStream in) {
     try {
       return in.available();
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       return 0;
     }
+  }
+
+  /** @return whether {@code in} has no bytes ready to read without blocking */
+  static boolean nothingBuffered(InputStream in) {
+    return available(in) <= 0;
   }
 
   /** Writes from the copier and the keep-alive timer, one at a time. */

@@ -92,6 +92,45 @@ public final class RelayClient implements AutoCloseable {
    */
   public SecureChannel open(String leaseId, PortalIdentity identity, String alpn, Duration timeout)
       throws IOException {
+    return connect(leaseId, identity, alpn, timeout).channel();
+  }
+
+  /**
+   * An end-to-end encrypted connection to a lease and what the stream under it knows of the peer.
+   *
+   * @param channel the secure channel; closing it closes the stream
+   * @param stream the relay stream it runs on
+   */
+  public record LeaseConnection(SecureChannel channel, YamuxStream stream) {
+    /**
+     * @return whether the connection can no longer carry a new exchange as far as the peer has
+     *     said, without reading: it closed or reset its side, the relay session ended, or it sent
+     *     bytes nobody asked for (see {@link YamuxStream#peerClosedOrSentData()})
+     */
+    public boolean peerGone() {
+      return stream.peerClosedOrSentData();
+    }
+
+    /** @return a mark of what has been sent so far, for {@link #peerClosedBefore(long)} */
+    public long sentMark() {
+      return stream.bytesSent();
+    }
+
+    /**
+     * @return whether the peer closed its side before anything after {@code mark} was sent, so
+     *     nothing sent after it reached the service (see {@link YamuxStream#peerClosedBefore})
+     */
+    public boolean peerClosedBefore(long mark) {
+      return stream.peerClosedBefore(mark);
+    }
+  }
+
+  /**
+   * As {@link #open}, keeping the stream under the channel, so a pool can tell when the peer has
+   * closed an idle connection without reading from it.
+   */
+  public LeaseConnection connect(String leaseId, PortalIdentity identity, String alpn, Duration timeout)
+      throws IOException {
     Objects.requireNonNull(leaseId, "leaseId");
     Objects.requireNonNull(identity, "identity");
     Objects.requireNonNull(alpn, "alpn");
@@ -118,7 +157,7 @@ public final class RelayClient implements AutoCloseable {
           // The timer won the race against the last handshake byte; the stream is already reset.
           throw new IOException("stream reset by timeout");
         }
-        return channel;
+        return new LeaseConnection(channel, stream);
       } catch (IOException e) {
         stream.reset();
         if (e instanceof ConnectionRefusedException || e instanceof HandshakeException && !deadline.expired()) {

@@ -59,6 +59,8 @@ public final class DevTunnel implements AutoCloseable {
   private final Handshake handshake = new Handshake();
   private final SecureRandom random = new SecureRandom();
   private volatile boolean closing;
+  /** Secure connections being served (handshake done, piping to the backend). */
+  private final AtomicInteger active = new AtomicInteger();
   private Thread renewer;
   private Thread acceptor;
 
@@ -122,6 +124,41 @@ public final class DevTunnel implements AutoCloseable {
   /** The lease name. */
   public String name() {
     return name;
+  }
+
+  /** @return secure connections being served now */
+  public int activeConnections() {
+    return active.get();
+  }
+
+  /**
+   * Stops the way Portal's Go tunnel does on SIGTERM: takes the lease off the relay, refuses new
+   * connections, and waits until the peers have closed every connection it serves, then ends the
+   * session. A client that keeps idle connections open keeps the tunnel (and its name on the
+   * relay) alive until it lets them go.
+   *
+   * @param patience the longest to wait for the peers
+   * @return whether every peer closed its connections within {@code patience}
+   */
+  public boolean drainAndClose(Duration patience) throws InterruptedException {
+    closing = true;
+    if (renewer != null) {
+      renewer.interrupt();
+    }
+    if (!session.isClosed()) {
+      try {
+        deleteLease();
+      } catch (IOException ignored) {
+        // The relay drops the lease with the session anyway.
+      }
+    }
+    long deadline = System.nanoTime() + patience.toNanos();
+    while (active.get() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    boolean drained = active.get() == 0;
+    close();
+    return drained;
   }
 
   /** Deletes the lease (best effort) and ends the session with the relay. */
@@ -205,6 +242,10 @@ public final class DevTunnel implements AutoCloseable {
     try {
       while (true) {
         YamuxStream stream = session.acceptStream();
+        if (closing) {
+          stream.reset(); // draining: no new connections
+          continue;
+        }
         Thread.ofVirtual().name("dev-tunnel-conn-" + stream.id()).start(() -> serve(stream));
       }
     } catch (IOException e) {
@@ -247,14 +288,16 @@ public final class DevTunnel implements AutoCloseable {
       stream.reset();
       return;
     }
-    pipe(stream, channel, backend);
+    active.incrementAndGet();
+    pipe(stream, channel, backend, active::decrementAndGet);
   }
 
   /** Copies both ways between the secure channel and the backend socket, half-closes included. */
-  private static void pipe(YamuxStream stream, SecureChannel channel, Socket backend) {
+  private static void pipe(YamuxStream stream, SecureChannel channel, Socket backend, Runnable done) {
     AtomicInteger directionsLeft = new AtomicInteger(2);
     Runnable finish = () -> {
       if (directionsLeft.decrementAndGet() == 0) {
+        done.run();
         closeQuietly(backend);
         try {
           stream.close();

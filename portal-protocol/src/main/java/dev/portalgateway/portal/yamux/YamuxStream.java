@@ -48,6 +48,10 @@ public final class YamuxStream implements Closeable {
 
   // Send side, guarded by lock.
   private long sendWindow = YamuxConfig.INITIAL_STREAM_WINDOW;
+  /** Data bytes handed to the session so far. */
+  private long bytesSent;
+  /** {@link #bytesSent} when the peer's FIN or RST, or the session's end, was first seen; -1 before. */
+  private long bytesSentWhenPeerClosed = -1;
 
   // State, guarded by lock.
   private boolean needAck;
@@ -87,6 +91,51 @@ public final class YamuxStream implements Closeable {
     lock.lock();
     try {
       return buffered;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Whether this stream can no longer carry a fresh exchange, as far as the peer has told us
+   * without a read: it sent FIN or RST, the session ended, or it sent bytes nobody has read. A
+   * connection pool asks this of an idle stream before reusing it; it never blocks on I/O.
+   *
+   * @return {@code true} when the peer closed the stream, reset it, the session is gone, or
+   *     unread bytes are waiting
+   */
+  public boolean peerClosedOrSentData() {
+    lock.lock();
+    try {
+      return remoteClosed || reset || sessionFailure != null || buffered > 0;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** @return data bytes sent on this stream so far (a mark for {@link #peerClosedBefore}) */
+  public long bytesSent() {
+    lock.lock();
+    try {
+      return bytesSent;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Whether the peer had closed or reset the stream (or the session had ended) before any data
+   * after {@code mark} was sent. A peer that closed before our bytes were even sent closed before
+   * it could receive them, so nothing after the mark reached the application behind it: a request
+   * written after the mark may safely be sent again elsewhere.
+   *
+   * @param mark a value of {@link #bytesSent()} taken earlier
+   * @return whether the peer closed while no more than {@code mark} bytes had been sent
+   */
+  public boolean peerClosedBefore(long mark) {
+    lock.lock();
+    try {
+      return bytesSentWhenPeerClosed >= 0 && bytesSentWhenPeerClosed <= mark;
     } finally {
       lock.unlock();
     }
@@ -213,9 +262,11 @@ public final class YamuxStream implements Closeable {
         reset = true;
         resetByPeer = true;
         forget = true;
+        markPeerClosed();
       } else if ((flags & YamuxHeader.FLAG_FIN) != 0) {
         remoteClosed = true;
         forget = localClosed;
+        markPeerClosed();
       }
       if (forget || remoteClosed) {
         readable.signalAll();
@@ -239,6 +290,13 @@ public final class YamuxStream implements Closeable {
     });
   }
 
+  /** Holding {@link #lock}: remembers how much we had sent when the peer's side ended. */
+  private void markPeerClosed() {
+    if (bytesSentWhenPeerClosed < 0) {
+      bytesSentWhenPeerClosed = bytesSent;
+    }
+  }
+
   /** The session ended: every blocked or future read and write fails with {@code cause}. */
   void sessionClosed(IOException cause) {
     lock.lock();
@@ -246,6 +304,7 @@ public final class YamuxStream implements Closeable {
       if (sessionFailure == null) {
         sessionFailure = cause;
       }
+      markPeerClosed();
       readable.signalAll();
       writable.signalAll();
     } finally {
@@ -333,6 +392,7 @@ public final class YamuxStream implements Closeable {
           }
           chunk = (int) Math.min(Math.min(len, sendWindow), maxPayload);
           sendWindow -= chunk;
+          bytesSent += chunk;
           flags = takeSendFlags();
         } finally {
           lock.unlock();
