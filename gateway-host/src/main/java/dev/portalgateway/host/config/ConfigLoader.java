@@ -131,6 +131,7 @@ public final class ConfigLoader {
     positive(c.relay().reconnectMax().toMillis(), "relay.reconnect_max");
     notNegative(c.relay().maxIdlePerLease(), "relay.max_idle_per_lease");
     positive(c.relay().idleTimeout().toMillis(), "relay.idle_timeout");
+    notNegative(c.relay().leaseOutageWindow().toMillis(), "relay.lease_outage_window");
     for (Map.Entry<String, UpstreamConfig> e : c.upstreams().entrySet()) {
       String path = "upstreams." + e.getKey();
       if (!ROUTE_NAME.matcher(e.getKey()).matches()) {

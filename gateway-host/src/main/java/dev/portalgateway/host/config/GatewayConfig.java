@@ -30,7 +30,7 @@ public record GatewayConfig(
     server = server == null ? new ServerConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null) : server;
     proxy = proxy == null ? new ProxyConfig(null, null, null, null) : proxy;
     cors = cors == null ? CorsConfig.DISABLED : cors;
-    relay = relay == null ? new RelayConfig(null, null, null, null, null, null, null, null, null) : relay;
+    relay = relay == null ? new RelayConfig(null, null, null, null, null, null, null, null, null, null) : relay;
     upstreams = upstreams == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(upstreams));
     plugins = plugins == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(plugins));
   }
@@ -64,10 +64,13 @@ public record GatewayConfig(
    * @param reconnectMax the longest wait between reconnection attempts (backoff doubles up to it)
    * @param maxIdlePerLease idle end-to-end connections kept per lease
    * @param idleTimeout how long an idle end-to-end connection is kept
+   * @param leaseOutageWindow how long a lease the relay listed and no longer lists is answered
+   *     {@code 503} (an outage: a tunnel restarting) rather than {@code 404}; also how long the
+   *     relay connection must be up without listing it before a lease seen earlier is unknown
    */
   public record RelayConfig(Boolean enabled, String url, List<String> urls, Duration connectTimeout,
       Duration handshakeTimeout, Duration leaseCacheTtl, Duration reconnectMax, Integer maxIdlePerLease,
-      Duration idleTimeout) {
+      Duration idleTimeout, Duration leaseOutageWindow) {
     public RelayConfig {
       enabled = enabled == null ? Boolean.TRUE : enabled;
       url = url == null ? "ws://localhost:4017/relay" : url;
@@ -75,11 +78,13 @@ public record GatewayConfig(
       connectTimeout = connectTimeout == null ? Duration.ofSeconds(10) : connectTimeout;
       handshakeTimeout = handshakeTimeout == null ? Duration.ofSeconds(10) : handshakeTimeout;
       leaseCacheTtl = leaseCacheTtl == null ? Duration.ofSeconds(10) : leaseCacheTtl;
-      reconnectMax = reconnectMax == null ? Duration.ofSeconds(30) : reconnectMax;
+      // A relay that is back is used within seconds; the backoff has jitter, so gateways spread out.
+      reconnectMax = reconnectMax == null ? Duration.ofSeconds(5) : reconnectMax;
       maxIdlePerLease = maxIdlePerLease == null ? 256 : maxIdlePerLease;
       // Below the idle timeouts of common servers (Node.js closes idle keep-alive connections after
       // 5 s): a connection the service is about to close is not handed to the next request.
       idleTimeout = idleTimeout == null ? Duration.ofSeconds(4) : idleTimeout;
+      leaseOutageWindow = leaseOutageWindow == null ? Duration.ofMinutes(10) : leaseOutageWindow;
     }
 
     /** @return every relay URL, in the order they are tried */

@@ -60,15 +60,7 @@ public final class Http1Client implements AutoCloseable {
    * @throws IOException when the client's request body failed
    */
   public Response send(String method, String target, Headers headers, Body body) throws IOException {
-    if (!body.isReplayable() && body.length() > 0 && body.length() <= COPY_BUFFER) {
-      // A small body of known length (most JSON-RPC calls) is read first: it then goes out in one
-      // write with its head, needs no writer thread, and can be retried on a stale connection.
-      long declared = body.length();
-      body = body.buffered(COPY_BUFFER);
-      if (body.length() != declared) {
-        throw lengthMismatch(declared, body.length());
-      }
-    }
+    body = bufferedIfSmall(body);
     boolean replayable = body.length() == 0 || body.isReplayable();
     TransportPool.Connection c;
     try {
@@ -102,6 +94,27 @@ public final class Http1Client implements AutoCloseable {
       c.closeQuietly();
       throw new Http1Exception(Http1Exception.Kind.BROKEN, e.getMessage(), e.getCause());
     }
+  }
+
+  /**
+   * A small body of known length (most JSON-RPC calls), read into memory: it then goes out in one
+   * write with its head, needs no writer thread, and can be sent again on another connection. A
+   * caller that may send a request twice prepares its body with this first; {@link #send} does it
+   * anyway, and leaves a body it returned as it is.
+   *
+   * @return {@code body} itself, unless it streams and has a known length of at most 16 KiB
+   * @throws ProblemException 400 when the body is shorter or longer than its declared length
+   */
+  public static Body bufferedIfSmall(Body body) throws IOException {
+    if (body.isReplayable() || body.length() <= 0 || body.length() > COPY_BUFFER) {
+      return body;
+    }
+    long declared = body.length();
+    Body buffered = body.buffered(COPY_BUFFER);
+    if (buffered.length() != declared) {
+      throw lengthMismatch(declared, buffered.length());
+    }
+    return buffered;
   }
 
   /**

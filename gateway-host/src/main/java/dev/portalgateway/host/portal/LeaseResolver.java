@@ -20,13 +20,21 @@ final class LeaseResolver {
 
   private final Duration ttl;
   private final Duration timeout;
+  private final SeenLeases seen;
   private volatile Snapshot snapshot = new Snapshot(Map.of(), 0);
 
   private record Snapshot(Map<String, String> idsByName, long fetchedAt) {}
 
-  LeaseResolver(Duration ttl, Duration timeout) {
+  /** @param seen told every name and ID each lease list holds */
+  LeaseResolver(Duration ttl, Duration timeout, SeenLeases seen) {
     this.ttl = ttl;
     this.timeout = timeout;
+    this.seen = seen;
+  }
+
+  /** @return whether {@code nameOrId} has the form of a lease ID (and is used as one, unresolved) */
+  static boolean isLeaseId(String nameOrId) {
+    return LEASE_ID.matcher(nameOrId).matches();
   }
 
   /** @return the lease ID, or {@code null} when the relay knows no lease by that name */
@@ -67,6 +75,8 @@ final class LeaseResolver {
       }
     }
     snapshot = new Snapshot(Map.copyOf(ids), System.nanoTime());
+    seen.seen(ids.keySet());
+    seen.seen(ids.values());
     return ids;
   }
 }

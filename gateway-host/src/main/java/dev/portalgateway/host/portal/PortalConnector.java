@@ -1,5 +1,6 @@
 package dev.portalgateway.host.portal;
 
+import dev.portalgateway.api.Body;
 import dev.portalgateway.api.Connector;
 import dev.portalgateway.api.Headers;
 import dev.portalgateway.api.Problem;
@@ -55,22 +56,25 @@ public final class PortalConnector implements Connector {
   private final ScheduledExecutorService timers;
   private final Map<String, LeasePool> clients = new ConcurrentHashMap<>();
   private final GatewayMetrics metrics;
+  private final SeenLeases seen;
 
   /** One lease's pooled connections and the codec over them. */
   private record LeasePool(String label, TransportPool pool, Http1Client client) {}
 
   private final Duration responseTimeout;
   private ScheduledFuture<?> sweep;
+  private ScheduledFuture<?> saveSeen;
 
   private PortalConnector(RelayConfig config, PortalIdentity identity, ScheduledExecutorService timers,
-      Duration responseTimeout, GatewayMetrics metrics) {
+      Duration responseTimeout, GatewayMetrics metrics, SeenLeases seen) {
     this.metrics = metrics;
     this.config = config;
     this.responseTimeout = responseTimeout;
     this.identity = identity;
     this.timers = timers;
-    this.link = new RelayLink(config.allUrls(), config.connectTimeout(), config.reconnectMax());
-    this.leases = new LeaseResolver(config.leaseCacheTtl(), config.handshakeTimeout());
+    this.seen = seen;
+    this.link = new RelayLink(config.allUrls(), config.connectTimeout(), config.reconnectMax(), seen::relayConnected);
+    this.leases = new LeaseResolver(config.leaseCacheTtl(), config.handshakeTimeout(), seen);
   }
 
   /**
@@ -87,7 +91,9 @@ public final class PortalConnector implements Connector {
       Duration responseTimeout, GatewayMetrics metrics) throws IOException {
     PortalIdentity identity = IdentityFile.loadOrCreate(dataDir.resolve("portal").resolve("identity.key"));
     JsonLog.info("relay", "gateway Portal identity", "id", identity.id(), "relays", String.join(",", config.allUrls()));
-    PortalConnector connector = new PortalConnector(config, identity, timers, responseTimeout, metrics);
+    SeenLeases seen = new SeenLeases(dataDir.resolve("portal").resolve("seen-leases.json"), config.leaseOutageWindow(),
+        java.time.Clock.systemUTC());
+    PortalConnector connector = new PortalConnector(config, identity, timers, responseTimeout, metrics, seen);
     connector.link.start();
     // Releases close expired idle connections as they go; this covers a lease that went quiet,
     // whose pool would otherwise hold its connections (and the tunnel's) until the next request,
@@ -96,6 +102,7 @@ public final class PortalConnector implements Connector {
     connector.sweep = timers.scheduleWithFixedDelay(
         () -> connector.clients.values().forEach(p -> p.pool().evictExpired()),
         sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
+    connector.saveSeen = timers.scheduleWithFixedDelay(seen::save, 10, 10, TimeUnit.SECONDS);
     return connector;
   }
 
@@ -128,16 +135,46 @@ public final class PortalConnector implements Connector {
     }
     String leaseId = leases.resolve(request.route(), relay);
     if (leaseId == null) {
-      throw unknownLease(request.route());
+      throw absentLease(request.route());
     }
-    Http1Client client = clients.computeIfAbsent(leaseId, id -> newPool(id, request.route())).client();
+    // Read now if small, so that it can go to the new lease below if this one turned out gone.
+    Body body = Http1Client.bufferedIfSmall(request.body());
+    if (body != request.body()) {
+      request = request.withBody(body);
+    }
     Response response;
     try {
-      response = client.send(request.method(), request.target(), request.headers(), request.body());
+      response = sendTo(leaseId, request);
     } catch (Http1Exception e) {
-      throw translate(e, request.route(), leaseId);
+      if (!refusedAsUnknown(e) || LeaseResolver.isLeaseId(request.route())) {
+        throw translate(e, request.route(), leaseId);
+      }
+      // The name's lease is gone from the relay: a tunnel restarted under a new identity, say.
+      // The relay refused before any of the request went out, so it can go to the new lease.
+      leases.invalidate();
+      closePool(leaseId);
+      String current = leases.resolve(request.route(), relay);
+      if (current == null || current.equals(leaseId)) {
+        throw absentLease(request.route());
+      }
+      try {
+        response = sendTo(current, request);
+      } catch (Http1Exception again) {
+        throw translate(again, request.route(), current);
+      }
     }
+    seen.seen(java.util.List.of(request.route()));
     return response.withHeaders(HopByHop.strip(response.headers()));
+  }
+
+  private Response sendTo(String leaseId, Request request) throws IOException {
+    Http1Client client = clients.computeIfAbsent(leaseId, id -> newPool(id, request.route())).client();
+    return client.send(request.method(), request.target(), request.headers(), request.body());
+  }
+
+  /** @return whether the relay refused the connection because it holds no such lease */
+  private static boolean refusedAsUnknown(Http1Exception e) {
+    return e.getCause() instanceof ConnectionRefusedException refused && refused.code() == ResponseCode.INVALID_IDENTITY;
   }
 
   private LeasePool newPool(String leaseId, String label) {
@@ -179,7 +216,7 @@ public final class PortalConnector implements Connector {
       if (refused.code() == ResponseCode.INVALID_IDENTITY) {
         leases.invalidate();
         closePool(leaseId);
-        return unknownLease(route);
+        return absentLease(route);
       }
       return new ProblemException(Problem.of(502, "lease-rejected", "Bad Gateway",
           "Lease '" + route + "' refused the connection (" + refused.code() + ").",
@@ -210,6 +247,22 @@ public final class PortalConnector implements Connector {
     };
   }
 
+  /**
+   * A lease the relay does not have now: an outage when it was there lately (a tunnel restarting,
+   * a laptop asleep), so the client retries instead of dropping its session; unknown otherwise.
+   */
+  private ProblemException absentLease(String route) {
+    Duration since = seen.outage(route);
+    if (since == null) {
+      return unknownLease(route);
+    }
+    return new ProblemException(Problem.of(503, "lease-unavailable", "Service Unavailable",
+        "Lease '" + route + "' is not connected to the relay now; it was last seen " + since.toSeconds() + " s ago.",
+        "Retry shortly: the service behind it is probably restarting or reconnecting. The gateway answers 503 "
+            + "for a lease seen within relay.lease_outage_window, 404 for names it has never seen."),
+        Headers.of("Retry-After", "5"), null);
+  }
+
   private static ProblemException unknownLease(String route) {
     return new ProblemException(Problem.of(404, "unknown-lease", "Not Found",
         "No upstream or Portal lease is named '" + route + "'.",
@@ -230,6 +283,10 @@ public final class PortalConnector implements Connector {
     if (sweep != null) {
       sweep.cancel(false);
     }
+    if (saveSeen != null) {
+      saveSeen.cancel(false);
+    }
+    seen.save();
     link.close();
     clients.values().forEach(p -> p.client().close());
     clients.clear();

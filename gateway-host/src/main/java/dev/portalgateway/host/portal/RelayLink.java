@@ -22,10 +22,14 @@ final class RelayLink implements AutoCloseable {
   private final Duration connectTimeout;
   private final Duration reconnectMax;
   private final Thread loop;
+  private final java.util.function.Consumer<Boolean> onConnected;
   private volatile RelayClient current;
   private volatile boolean closed;
 
-  RelayLink(List<String> urls, Duration connectTimeout, Duration reconnectMax) {
+  /** @param onConnected told {@code true} when a session is up, {@code false} when it ended */
+  RelayLink(List<String> urls, Duration connectTimeout, Duration reconnectMax,
+      java.util.function.Consumer<Boolean> onConnected) {
+    this.onConnected = onConnected;
     this.urls = List.copyOf(urls);
     this.connectTimeout = connectTimeout;
     this.reconnectMax = reconnectMax;
@@ -71,6 +75,7 @@ final class RelayLink implements AutoCloseable {
       }
       if (client != null) {
         current = client;
+        onConnected.accept(true);
         failures = 0;
         backoffMillis = FIRST_RETRY.toMillis();
         try {
@@ -79,6 +84,7 @@ final class RelayLink implements AutoCloseable {
           // Ended with an error: reconnect all the same.
         }
         current = null;
+        onConnected.accept(false);
         if (closed) {
           return;
         }

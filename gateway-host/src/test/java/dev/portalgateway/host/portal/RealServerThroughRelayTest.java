@@ -151,6 +151,48 @@ class RealServerThroughRelayTest {
     }
   }
 
+  @Test
+  void aStoppedTunnelIsAnOutageWhileANameNeverSeenIsUnknownAlsoAfterAGatewayRestart() throws Exception {
+    try (TestGateway g = gateway()) {
+      await(() -> ready(g));
+      assertThat(g.get("/peer/echo/x").statusCode()).isEqualTo(200);
+      tunnel.close();
+      tunnel = null;
+      await(() -> status(g, "/peer/echo/x") == 503);
+      assertOutage(g.get("/peer/echo/x"));
+      assertThat(g.get("/peer/never-seen/x").statusCode()).isEqualTo(404);
+    }
+    // A restart (a rolling update) still knows the lease was there: MCP clients keep their sessions.
+    try (TestGateway g = gateway()) {
+      await(() -> ready(g));
+      assertOutage(g.get("/peer/echo/x"));
+      assertThat(g.get("/peer/never-seen/x").statusCode()).isEqualTo(404);
+      tunnel = startTunnel();
+      await(() -> status(g, "/peer/echo/x") == 200);
+      assertThat(g.get("/peer/echo/x").body()).isEqualTo("GET /x ");
+    }
+  }
+
+  @Test
+  void aTunnelRestartedUnderANewIdentityIsReachedByNameWithoutAFailedRequest() throws Exception {
+    try (TestGateway g = gateway()) {
+      await(() -> ready(g));
+      assertThat(g.get("/peer/echo/before").statusCode()).isEqualTo(200); // the name's lease ID is cached now
+      tunnel.close();
+      identity = PortalIdentity.generate();
+      tunnel = startTunnel(); // registered when start returns
+      HttpResponse<String> after = g.get("/peer/echo/after");
+      assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+      assertThat(after.body()).isEqualTo("GET /after ");
+    }
+  }
+
+  private static void assertOutage(HttpResponse<String> r) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+    assertThat(r.headers().firstValue("Retry-After")).isPresent();
+    assertThat(r.body()).contains("\"type\":\"urn:portal-gateway:problem:lease-unavailable\"", "last seen");
+  }
+
   private static int status(TestGateway g, String path) {
     try {
       return g.get(path).statusCode();
