@@ -5,7 +5,10 @@ package dev.portalgateway.api;
  * {@code portal_gateway_<plugin>_<name>} (dashes in the plugin name become underscores).
  *
  * <p>Use base units ({@code _seconds}, {@code _bytes}) and {@code _total} for counters, and only
- * low-cardinality labels: a lease name or an outcome, never a key, a user or a client IP.
+ * low-cardinality labels: a lease name or an outcome, never a key, a user or a client IP. The
+ * gateway bounds each metric all the same (500 series at a time; past that, new combinations of
+ * label values are counted under {@code other}, and series unused for an hour are removed), so a
+ * label taken from requests cannot grow the metrics without limit.
  * Asking twice for the same name returns the same metric, so filters re-created by a
  * configuration reload keep counting where the previous ones stopped.
  */

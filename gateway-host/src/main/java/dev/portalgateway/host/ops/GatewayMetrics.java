@@ -5,14 +5,16 @@ import io.prometheus.client.Counter;
 import io.prometheus.client.Gauge;
 import io.prometheus.client.Histogram;
 import io.prometheus.client.hotspot.DefaultExports;
+import java.util.List;
 
 /**
  * The gateway's own metrics, all named {@code portal_gateway_*}, in one registry per gateway
  * instance (tests run several gateways in one JVM).
  *
  * <p>Labels stay low-cardinality: the route is a configured upstream or lease name (anything else
- * is {@code unknown}), the method is one of the standard ones (else {@code OTHER}), and the status
- * is a class ({@code 2xx}).
+ * is {@code unknown}), at most {@link #MAX_ROUTE_LABELS} of them at a time (more are
+ * {@code other}; one unused for {@link #ROUTE_LABEL_IDLE} has its series removed), the method is
+ * one of the standard ones (else {@code OTHER}), and the status is a class ({@code 2xx}).
  */
 public final class GatewayMetrics {
   /** Buckets from 1 ms to 5 min: API calls, model calls and long streams all land somewhere useful. */
@@ -22,6 +24,12 @@ public final class GatewayMetrics {
   private static final double[] OVERHEAD_BUCKETS = {
       .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1};
 
+  /** Route and lease names shown at a time; more are {@code other}. */
+  public static final int MAX_ROUTE_LABELS = 100;
+  /** A route or lease unused this long has its series removed and frees its slot. */
+  public static final java.time.Duration ROUTE_LABEL_IDLE = java.time.Duration.ofHours(1);
+
+  private final BoundedLabels routeLabels = new BoundedLabels(MAX_ROUTE_LABELS);
   private final CollectorRegistry registry;
   private final Counter requests;
   private final Histogram requestDuration;
@@ -68,6 +76,42 @@ public final class GatewayMetrics {
     if (jvmMetrics) {
       DefaultExports.register(registry);
     }
+  }
+
+  /**
+   * @param name a configured upstream or a lease name, for any route or lease label
+   * @return {@code name} while it holds one of the {@link #MAX_ROUTE_LABELS} slots, else {@code other}
+   */
+  public String routeLabel(String name) {
+    return routeLabels.label(name);
+  }
+
+  /**
+   * Removes the series of routes and leases unused for {@link #ROUTE_LABEL_IDLE}; the gateway's
+   * timer calls it.
+   *
+   * @param inUse labels still held by something that counts into them (a lease's connection pool)
+   */
+  public void forgetIdleRoutes(java.util.function.Predicate<String> inUse) {
+    routeLabels.forgetIdle(ROUTE_LABEL_IDLE.toNanos(), inUse, this::removeRoute);
+  }
+
+  private void removeRoute(String route) {
+    for (String method : List.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "OTHER")) {
+      for (String status : List.of("1xx", "2xx", "3xx", "4xx", "5xx")) {
+        requests.remove(route, method, status);
+      }
+    }
+    requestDuration.remove(route);
+    upstreamDuration.remove(route);
+    overhead.remove(route);
+    for (String outcome : List.of("ok", "refused", "failed")) {
+      relayHandshakes.remove(route, outcome);
+    }
+    relayHandshakeDuration.remove(route);
+    relayPooledConnections.remove(route);
+    relayBytes.remove(route, "in");
+    relayBytes.remove(route, "out");
   }
 
   /** @return the registry that {@code /metrics} exports and plugins register into */

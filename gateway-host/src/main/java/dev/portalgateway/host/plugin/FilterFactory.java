@@ -258,6 +258,11 @@ public final class FilterFactory implements AutoCloseable {
     }
   }
 
+  /** Removes plugin metric series unused for an hour; the gateway's timer calls it every minute. */
+  public void forgetIdleMetrics() {
+    PrometheusPluginMetrics.forgetIdle(collectors);
+  }
+
   /** Closes the plugins' lasting state: call when the gateway stops, after the last generation. */
   @Override
   public void close() {

@@ -168,13 +168,31 @@ public final class PortalConnector implements Connector {
   }
 
   private Response sendTo(String leaseId, Request request) throws IOException {
-    Http1Client client = clients.computeIfAbsent(leaseId, id -> newPool(id, request.route())).client();
+    Http1Client client = clients.computeIfAbsent(leaseId, id -> newPool(id, poolLabel(request.route()))).client();
     return client.send(request.method(), request.target(), request.headers(), request.body());
   }
 
   /** @return whether the relay refused the connection because it holds no such lease */
   private static boolean refusedAsUnknown(Http1Exception e) {
     return e.getCause() instanceof ConnectionRefusedException refused && refused.code() == ResponseCode.INVALID_IDENTITY;
+  }
+
+  /**
+   * The metrics label of a new pool: the route while the relay lists it (so a made-up lease ID in
+   * a URL is {@code unknown}, not a new series), within the gateway's bound on route labels.
+   */
+  private String poolLabel(String route) {
+    return leases.isKnown(route) ? metrics.routeLabel(route) : dev.portalgateway.host.runtime.RouteTable.UNKNOWN;
+  }
+
+  /** @return whether a lease's connection pool counts into metrics labelled {@code label} */
+  public boolean countsInto(String label) {
+    for (LeasePool p : clients.values()) {
+      if (p.label().equals(label)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private LeasePool newPool(String leaseId, String label) {

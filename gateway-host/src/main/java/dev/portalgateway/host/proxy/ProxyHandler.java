@@ -221,7 +221,7 @@ public final class ProxyHandler implements HttpHandler {
       outcome = outcome(outcome, record, status);
       long bytesIn = requestBody == null ? 0 : requestBody.count();
       long bytesOut = counted == null ? 0 : counted.count;
-      String label = route == null ? RouteTable.UNKNOWN : runtime.routes().metricsLabel(route);
+      String label = route == null ? RouteTable.UNKNOWN : metrics.routeLabel(runtime.routes().metricsLabel(route));
       metrics.requestFinished(label, method, status, total, record.upstreamNanos(), headNanos < 0 ? total : headNanos);
       Principal principal = record.principal();
       if (server.accessLog()) {

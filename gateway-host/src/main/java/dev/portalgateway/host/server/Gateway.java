@@ -147,6 +147,15 @@ public final class Gateway implements AutoCloseable {
         JsonLog.warn("gateway", "closing idle upstream connections failed", "error", e.toString());
       }
     }, 1, 1, TimeUnit.SECONDS);
+    PortalConnector pools = portal;
+    timers.scheduleWithFixedDelay(() -> {
+      try {
+        metrics.forgetIdleRoutes(label -> pools != null && pools.countsInto(label));
+        filterFactory.forgetIdleMetrics();
+      } catch (RuntimeException e) {
+        JsonLog.warn("gateway", "removing the metrics of idle routes failed", "error", e.toString());
+      }
+    }, 1, 1, TimeUnit.MINUTES);
     if (loaded.paths().configFile() != null && !server.configReloadInterval().isZero()) {
       new ConfigWatcher(loaded.paths().configFile(), loader, runtimes, metrics).start(timers, server.configReloadInterval());
     }
