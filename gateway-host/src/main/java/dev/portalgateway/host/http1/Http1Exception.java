@@ -27,4 +27,21 @@ public final class Http1Exception extends IOException {
   public Kind kind() {
     return kind;
   }
+
+  /**
+   * What happened, for a problem document: the codec's own words, with the cause's when it has
+   * one (a refused connection, an end of stream), at most 200 printable characters. Codec messages
+   * carry no addresses or secrets; the upstream's URL stays in the log.
+   *
+   * @return a short reason, such as {@code cannot connect: Connection refused}
+   */
+  public String reason() {
+    String text = getMessage() == null ? kind.name().toLowerCase(java.util.Locale.ROOT) : getMessage();
+    Throwable cause = getCause();
+    if (cause != null && cause.getMessage() != null && !text.contains(cause.getMessage())) {
+      text = text + ": " + cause.getMessage();
+    }
+    text = text.replaceAll("[^\\x20-\\x7e]", "?");
+    return text.length() > 200 ? text.substring(0, 200) + "..." : text;
+  }
 }

@@ -229,6 +229,8 @@ public final class PortalConnector implements Connector {
   }
 
   private ProblemException translate(Http1Exception e, String route, String leaseId) {
+    // A lease that cannot be reached, or went away, is an outage (503, retry) when it was there
+    // lately; a peer that fails a check of the handshake is a security event.
     Throwable cause = e.getCause();
     if (cause instanceof ConnectionRefusedException refused) {
       if (refused.code() == ResponseCode.INVALID_IDENTITY) {
@@ -240,7 +242,16 @@ public final class PortalConnector implements Connector {
           "Lease '" + route + "' refused the connection (" + refused.code() + ").",
           "Check the tunnel serving the lease: it may be shutting down or misconfigured."), Headers.empty(), e);
     }
+    if (cause instanceof HandshakeException lost && lost.reason() == HandshakeException.Reason.CONNECTION_LOST) {
+      // The tunnel went away mid-handshake (it is stopping or restarting): an outage, not an attack.
+      JsonLog.warn("relay", "the connection to a lease ended during the end-to-end handshake", "lease", route,
+          "lease_id", leaseId, "error", lost);
+      return new ProblemException(Problem.of(503, "lease-unavailable", "Service Unavailable",
+          "The connection to lease '" + route + "' ended during the end-to-end handshake (" + lost.getMessage() + ").",
+          "Retry shortly: the lease's tunnel is probably stopping or restarting."), Headers.of("Retry-After", "5"), e);
+    }
     if (cause instanceof HandshakeException handshake) {
+      // Only a check that failed is a security event: the peer is not who the lease says it is.
       JsonLog.error("security", "end-to-end handshake with a lease failed; the connection was dropped",
           "event", "handshake_failed", "lease", route, "lease_id", leaseId, "reason", handshake.reason().name(),
           "error", handshake);
@@ -256,11 +267,17 @@ public final class PortalConnector implements Connector {
       case PROTOCOL -> new ProblemException(Problem.of(502, "upstream-protocol-error", "Bad Gateway",
           "Lease '" + route + "' answered with something that is not valid HTTP/1.1: " + e.getMessage() + ".",
           "Check that the service behind the lease's tunnel speaks HTTP/1.1."), Headers.empty(), e);
-      case CONNECT -> new ProblemException(Problem.of(502, "lease-unreachable", "Bad Gateway",
-          "The gateway could not open a connection to lease '" + route + "' through the relay.",
+      case CONNECT -> seen.outage(route) != null
+          ? new ProblemException(Problem.of(503, "lease-unavailable", "Service Unavailable",
+              "The gateway could not open a connection to lease '" + route + "' through the relay ("
+                  + e.reason() + ").",
+              "Retry shortly: the lease's tunnel is probably stopping, restarting or reconnecting."),
+              Headers.of("Retry-After", "5"), e)
+          : new ProblemException(Problem.of(502, "lease-unreachable", "Bad Gateway",
+          "The gateway could not open a connection to lease '" + route + "' through the relay (" + e.reason() + ").",
           "Check that the lease's tunnel is running and connected to the relay."), Headers.empty(), e);
       default -> new ProblemException(Problem.of(502, "upstream-failed", "Bad Gateway",
-          "The connection to lease '" + route + "' broke before a complete response head arrived.",
+          "The connection to lease '" + route + "' broke before a complete response head arrived (" + e.reason() + ").",
           "Check the service behind the lease's tunnel."), Headers.empty(), e);
     };
   }

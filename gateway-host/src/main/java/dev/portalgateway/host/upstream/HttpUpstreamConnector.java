@@ -85,7 +85,7 @@ public final class HttpUpstreamConnector implements Connector {
     IOException cause = new IOException(baseUrl + ": " + e.getMessage(), e);
     return switch (e.kind()) {
       case CONNECT -> failure(502, "upstream-unreachable", "Bad Gateway",
-          "The gateway could not connect to upstream '" + name + "'.", check, cause);
+          "The gateway could not connect to upstream '" + name + "' (" + e.reason() + ").", check, cause);
       case TIMEOUT -> failure(504, "upstream-timeout", "Gateway Timeout",
           "Upstream '" + name + "' did not answer within " + Durations.format(responseTimeout) + ".",
           "Raise proxy.response_timeout (or upstreams." + name + ".response_timeout) for slow services.", cause);
@@ -93,7 +93,8 @@ public final class HttpUpstreamConnector implements Connector {
           "Upstream '" + name + "' answered with something that is not valid HTTP/1.1: " + e.getMessage() + ".",
           "Check that upstream '" + name + "' is an HTTP service.", cause);
       case BROKEN -> failure(502, "upstream-failed", "Bad Gateway",
-          "The connection to upstream '" + name + "' broke before a complete response head arrived.",
+          "The connection to upstream '" + name + "' broke before a complete response head arrived ("
+              + e.reason() + ").",
           "Check the upstream service's logs.", cause);
     };
   }

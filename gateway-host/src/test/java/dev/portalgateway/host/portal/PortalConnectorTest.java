@@ -314,19 +314,21 @@ class PortalConnectorTest {
   }
 
   @Test
-  void aLeaseWhoseTunnelLeftIs404AndTheSessionReconnectsAfterTheRelayRestarts() throws Exception {
+  void aLeaseWhoseTunnelLeftIsAnOutageAndTheSessionReconnectsAfterTheRelayRestarts() throws Exception {
     try (TestGateway g = gateway(relay.url().toString())) {
       await(() -> ready(g));
       assertThat(g.get("/peer/demo/hello").statusCode()).isEqualTo(200);
       tunnel.close();
       tunnel = null;
+      // Seen a moment ago: 503 with Retry-After (a restart, probably), not 404.
       await(() -> {
         try {
-          return g.get("/peer/demo/hello").statusCode() == 404;
+          return g.get("/peer/demo/hello").statusCode() == 503;
         } catch (Exception e) {
           return false;
         }
       });
+      assertThat(g.get("/peer/demo/hello").body()).contains("lease-unavailable");
       int relayPort = relay.port();
       relay.close();
       await(() -> !ready(g));
