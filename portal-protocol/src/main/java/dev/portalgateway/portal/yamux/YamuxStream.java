@@ -282,12 +282,25 @@ public final class YamuxStream implements Closeable {
 
   private void sendCreditAsync(long delta) {
     Thread.ofVirtual().start(() -> {
+      if (!open()) {
+        return; // closed meanwhile: the peer may have forgotten the stream
+      }
       try {
         session.writeFrame(YamuxHeader.of(YamuxHeader.TYPE_WINDOW_UPDATE, 0, id, (int) delta), null, 0, 0);
       } catch (IOException ignored) {
         // Session is closing; credit no longer matters.
       }
     });
+  }
+
+  /** @return whether frames for this stream may still go out: not reset, not closed on both sides */
+  private boolean open() {
+    lock.lock();
+    try {
+      return !reset && sessionFailure == null && !(localClosed && remoteClosed);
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Holding {@link #lock}: remembers how much we had sent when the peer's side ended. */
@@ -359,7 +372,7 @@ public final class YamuxStream implements Closeable {
     } finally {
       lock.unlock();
     }
-    if (credit > 0) {
+    if (credit > 0 && open()) {
       try {
         session.writeFrame(YamuxHeader.of(YamuxHeader.TYPE_WINDOW_UPDATE, flags, id, (int) credit), null, 0, 0);
       } catch (IOException e) {
@@ -455,28 +468,33 @@ public final class YamuxStream implements Closeable {
   /** Stops reading: buffered and later data is discarded, its credit returned to the peer so a
    *  sender that does not know we stopped is not blocked forever. */
   public void closeInput() {
-    long credit;
+    discardInput(true);
+  }
+
+  /** Discards what was received and will be; {@code credit}: return the window for it to the peer. */
+  private void discardInput(boolean credit) {
+    long freed;
     lock.lock();
     try {
       if (inputClosed) {
         return;
       }
       inputClosed = true;
-      credit = buffered + uncredited;
+      freed = buffered + uncredited;
       chunks.clear();
       headOffset = 0;
       buffered = 0;
       uncredited = 0;
-      recvWindow += credit;
+      recvWindow += freed;
       readable.signalAll();
-      if (remoteClosed || reset || sessionFailure != null) {
-        credit = 0;
+      if (!credit || remoteClosed || reset || sessionFailure != null) {
+        freed = 0;
       }
     } finally {
       lock.unlock();
     }
-    if (credit > 0) {
-      sendCreditAsync(credit);
+    if (freed > 0) {
+      sendCreditAsync(freed);
     }
   }
 
@@ -508,7 +526,9 @@ public final class YamuxStream implements Closeable {
     try {
       closeOutput();
     } finally {
-      closeInput();
+      // No credit for what is thrown away: the stream is closing, and a window update racing the
+      // peer's FIN would reach a peer that already forgot the stream ("frame for missing stream").
+      discardInput(false);
       resetUnlessPeerClosesWithin(session.config().streamCloseTimeout());
     }
   }

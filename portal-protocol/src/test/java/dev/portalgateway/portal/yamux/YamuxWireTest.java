@@ -364,6 +364,30 @@ class YamuxWireTest {
   }
 
   @Test
+  void closingAStreamWithUnreadDataSendsItsFinAndNoWindowUpdateForTheDiscardedBytes() throws Exception {
+    start();
+    YamuxStream stream = session.openStream();
+    assertThat(readHeader()).isEqualTo(YamuxHeader.of(TYPE_WINDOW_UPDATE, FLAG_SYN, 1, 0));
+    byte[] data = new byte[WINDOW / 2 + 1]; // more than half the window: reading it would earn credit
+    peerOut.write(concat(header(TYPE_DATA, FLAG_ACK, 1, data.length), data));
+    peerOut.flush();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (stream.bufferedBytes() < data.length && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(stream.bufferedBytes()).isEqualTo(data.length);
+
+    stream.close(); // what the gateway does with a pooled connection it gives up
+    assertThat(readHeader()).isEqualTo(YamuxHeader.of(TYPE_WINDOW_UPDATE, FLAG_FIN, 1, 0));
+    peerOut.write(header(TYPE_WINDOW_UPDATE, FLAG_FIN, 1, 0));
+    peerOut.write(header(TYPE_PING, FLAG_SYN, 0, 78));
+    peerOut.flush();
+    // Closed on both sides: the peer has forgotten the stream, so nothing more may come for it
+    // (Go logs "frame for missing stream"). The next frame is the ping's answer.
+    assertThat(readHeader()).isEqualTo(YamuxHeader.of(TYPE_PING, FLAG_ACK, 0, 78));
+  }
+
+  @Test
   void closedStreamWithoutPeerFinIsResetAfterTheCloseTimeout() throws Exception {
     start(YamuxConfig.defaults().withKeepalive(Duration.ZERO, Duration.ofSeconds(5))
         .withStreamCloseTimeout(Duration.ofMillis(200)));
