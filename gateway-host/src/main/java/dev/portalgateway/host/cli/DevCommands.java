@@ -57,6 +57,18 @@ final class DevCommands {
     }
   }
 
+  /**
+   * Where the tunnel keeps its identity unless told otherwise: the user's state directory
+   * ({@code $XDG_STATE_HOME/portal-gateway}, else {@code ~/.local/state/portal-gateway}), never the
+   * current directory, where a second start from elsewhere would make a second identity.
+   */
+  static Path stateDirectory() {
+    String xdg = System.getenv("XDG_STATE_HOME");
+    Path base = xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute() ? Path.of(xdg)
+        : Path.of(System.getProperty("user.home"), ".local", "state");
+    return base.resolve("portal-gateway");
+  }
+
   /** {@code tunnel --relay URL --name NAME --target HOST:PORT [--identity FILE]} */
   static int tunnel(List<String> args, PrintStream out, PrintStream err) {
     Map<String, String> options = options(args, List.of("--relay", "--name", "--target", "--identity"), err);
@@ -71,11 +83,13 @@ final class DevCommands {
       }
     }
     try {
-      PortalIdentity identity = IdentityFile.loadOrCreate(Path.of(options.getOrDefault("--identity", "tunnel-identity.key")));
+      Path identityFile = options.containsKey("--identity") ? Path.of(options.get("--identity"))
+          : stateDirectory().resolve("tunnel-" + options.get("--name").replaceAll("[^A-Za-z0-9._-]", "_") + ".key");
+      PortalIdentity identity = IdentityFile.loadOrCreate(identityFile);
       InetSocketAddress target = ListenAddress.parse(options.get("--target"));
       try (DevTunnel tunnel = DevTunnel.start(URI.create(options.get("--relay")), identity, options.get("--name"), target)) {
         JsonLog.info("tunnel", "lease registered", "name", tunnel.name(), "lease_id", tunnel.leaseId(),
-            "target", options.get("--target"));
+            "target", options.get("--target"), "identity_file", identityFile.toAbsolutePath().toString());
         out.println("Lease '" + tunnel.name() + "' (" + tunnel.leaseId() + ") forwards to " + options.get("--target"));
         awaitShutdown(tunnel::close);
         return Main.OK;

@@ -187,6 +187,27 @@ class RealServerThroughRelayTest {
     }
   }
 
+  @Test
+  void whenTheRelayRestartsTheGatewayAndTheTunnelReconnectByThemselvesAndNoRequestHangs() throws Exception {
+    try (TestGateway g = gateway()) {
+      await(() -> ready(g));
+      assertThat(g.get("/peer/echo/x").statusCode()).isEqualTo(200);
+      int port = relay.port();
+      relay.close();
+      await(() -> !ready(g));
+      // While the relay is away, requests are answered at once (TestGateway's client gives each
+      // 20 s), not held until it is back.
+      HttpResponse<String> during = g.get("/peer/echo/x");
+      assertThat(during.statusCode()).isEqualTo(503);
+      assertThat(during.headers().firstValue("Retry-After")).isPresent();
+
+      relay = DevRelay.start(new InetSocketAddress("127.0.0.1", port));
+      // Nobody restarts the tunnel or the gateway: both reconnect and the lease is registered again.
+      await(() -> status(g, "/peer/echo/x") == 200);
+      assertThat(g.get("/peer/echo/back").body()).isEqualTo("GET /back ");
+    }
+  }
+
   private static void assertOutage(HttpResponse<String> r) {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
     assertThat(r.headers().firstValue("Retry-After")).isPresent();

@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -41,15 +40,45 @@ public final class IdentityFile {
   try {
    restrict(tmp);
    Files.writeString(tmp, HexFormat.of().formatHex(seed) + "\n", StandardCharsets.US_ASCII);
+   // Create-new, never replace: a rename would silently put our key over one that a process
+   // starting at the same moment created (and already registered a lease with). A hard link
+   // makes the whole file appear at once, or fails if the name exists.
    try {
-    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+    Files.createLink(file, tmp);
    } catch (FileAlreadyExistsException raced) {
     return load(file); // another process created it first: use theirs
+   } catch (UnsupportedOperationException | IOException noLinks) {
+    if (Files.exists(file)) {
+     return load(file);
+    }
+    if (!createNew(file, seed)) {
+     return load(file);
+    }
    }
   } finally {
    Files.deleteIfExists(tmp);
   }
   return PortalIdentity.fromSeed(seed);
+ }
+
+ /**
+  * Writes the seed to a file that must not exist yet, owner-only from the start: for a file
+  * system without hard links.
+  *
+  * @return whether this call created it (else another process did first)
+  */
+ private static boolean createNew(Path file, byte[] seed) throws IOException {
+  try {
+   try {
+    Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+   } catch (UnsupportedOperationException notPosix) {
+    Files.createFile(file);
+   }
+  } catch (FileAlreadyExistsException raced) {
+   return false;
+  }
+  Files.writeString(file, HexFormat.of().formatHex(seed) + "\n", StandardCharsets.US_ASCII);
+  return true;
  }
 
  private static PortalIdentity load(Path file) throws IOException {

@@ -50,28 +50,32 @@ public final class DevTunnel implements AutoCloseable {
   /** Short, because close() waits for it and the relay drops the lease with the session anyway. */
   private static final Duration DELETE_TIMEOUT = Duration.ofSeconds(2);
 
+  /** First wait before reconnecting to a relay that went away; doubles up to {@link #RECONNECT_MAX}. */
+  private static final Duration RECONNECT_FIRST = Duration.ofMillis(250);
+  private static final Duration RECONNECT_MAX = Duration.ofSeconds(5);
+
+  private final URI relayUrl;
   private final PortalIdentity leaseIdentity;
   private final PortalIdentity handshakeIdentity;
   private final String name;
   private final InetSocketAddress target;
-  private final WebSocketByteStream socket;
-  private final YamuxSession session;
+  private volatile WebSocketByteStream socket;
+  private volatile YamuxSession session;
   private final Handshake handshake = new Handshake();
   private final SecureRandom random = new SecureRandom();
   private volatile boolean closing;
   /** Secure connections being served (handshake done, piping to the backend). */
   private final AtomicInteger active = new AtomicInteger();
   private Thread renewer;
-  private Thread acceptor;
+  private Thread supervisor;
 
-  private DevTunnel(PortalIdentity leaseIdentity, PortalIdentity handshakeIdentity, String name,
-      InetSocketAddress target, WebSocketByteStream socket) {
+  private DevTunnel(URI relayUrl, PortalIdentity leaseIdentity, PortalIdentity handshakeIdentity, String name,
+      InetSocketAddress target) {
+    this.relayUrl = relayUrl;
     this.leaseIdentity = leaseIdentity;
     this.handshakeIdentity = handshakeIdentity;
     this.name = name;
     this.target = target;
-    this.socket = socket;
-    this.session = YamuxSession.client(socket.getInputStream(), socket.getOutputStream(), socket);
   }
 
   /**
@@ -99,21 +103,64 @@ public final class DevTunnel implements AutoCloseable {
     Objects.requireNonNull(leaseIdentity, "identity");
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(target, "target");
-    WebSocketByteStream socket = WebSocketByteStream.connect(relayUrl, CONNECT_TIMEOUT);
-    DevTunnel tunnel = new DevTunnel(leaseIdentity, handshakeIdentity, name, target, socket);
+    DevTunnel tunnel = new DevTunnel(relayUrl, leaseIdentity, handshakeIdentity, name, target);
     try {
-      // Accept before registering: the relay may route a connection as soon as it accepts.
-      tunnel.acceptor = Thread.ofVirtual().name("dev-tunnel-accept-" + name).start(tunnel::acceptLoop);
-      ResponseCode code = tunnel.registerLease();
-      if (code != ResponseCode.ACCEPTED) {
-        throw new IOException("relay " + relayUrl + " refused lease " + name + ": " + code);
-      }
+      tunnel.connectAndRegister();
     } catch (IOException e) {
       tunnel.close();
       throw e;
     }
     tunnel.renewer = Thread.ofVirtual().name("dev-tunnel-renew-" + name).start(tunnel::renewLoop);
+    tunnel.supervisor = Thread.ofVirtual().name("dev-tunnel-reconnect-" + name).start(tunnel::reconnectLoop);
     return tunnel;
+  }
+
+  /** Opens a session with the relay, starts accepting on it, and registers the lease. */
+  private void connectAndRegister() throws IOException {
+    WebSocketByteStream ws = WebSocketByteStream.connect(relayUrl, CONNECT_TIMEOUT);
+    YamuxSession s = YamuxSession.client(ws.getInputStream(), ws.getOutputStream(), ws);
+    socket = ws;
+    session = s;
+    // Accept before registering: the relay may route a connection as soon as it accepts.
+    Thread.ofVirtual().name("dev-tunnel-accept-" + name).start(() -> acceptLoop(s));
+    ResponseCode code = registerLease();
+    if (code != ResponseCode.ACCEPTED) {
+      s.close();
+      ws.close();
+      throw new IOException("relay " + relayUrl + " refused lease " + name + ": " + code);
+    }
+  }
+
+  /**
+   * Whenever the session with the relay ends (the relay restarted, the network blinked), connects
+   * again and registers the lease again, with exponential backoff and jitter, until closed.
+   */
+  private void reconnectLoop() {
+    long backoff = RECONNECT_FIRST.toMillis();
+    while (!closing) {
+      YamuxSession s = session;
+      try {
+        s.closeFuture().get();
+      } catch (InterruptedException e) {
+        return;
+      } catch (Exception e) {
+        // Ended with an error: reconnect all the same.
+      }
+      while (!closing) {
+        try {
+          Thread.sleep(backoff / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
+        } catch (InterruptedException e) {
+          return;
+        }
+        try {
+          connectAndRegister();
+          backoff = RECONNECT_FIRST.toMillis();
+          break;
+        } catch (IOException | RuntimeException e) {
+          backoff = Math.min(RECONNECT_MAX.toMillis(), backoff * 2);
+        }
+      }
+    }
   }
 
   /** The ID of the lease this tunnel holds. */
@@ -142,9 +189,7 @@ public final class DevTunnel implements AutoCloseable {
    */
   public boolean drainAndClose(Duration patience) throws InterruptedException {
     closing = true;
-    if (renewer != null) {
-      renewer.interrupt();
-    }
+    interruptHelpers();
     if (!session.isClosed()) {
       try {
         deleteLease();
@@ -165,18 +210,31 @@ public final class DevTunnel implements AutoCloseable {
   @Override
   public void close() {
     closing = true;
-    if (renewer != null) {
-      renewer.interrupt();
-    }
-    if (!session.isClosed()) {
+    interruptHelpers();
+    YamuxSession s = session;
+    if (s != null && !s.isClosed()) {
       try {
         deleteLease();
       } catch (IOException ignored) {
         // The relay drops the lease with the session anyway.
       }
     }
-    session.close();
-    socket.close();
+    if (s != null) {
+      s.close();
+    }
+    WebSocketByteStream ws = socket;
+    if (ws != null) {
+      ws.close();
+    }
+  }
+
+  private void interruptHelpers() {
+    if (renewer != null) {
+      renewer.interrupt();
+    }
+    if (supervisor != null) {
+      supervisor.interrupt();
+    }
   }
 
   // ---------------------------------------------------------------- lease
@@ -224,24 +282,27 @@ public final class DevTunnel implements AutoCloseable {
   }
 
   private void renewLoop() {
-    while (!closing && !session.isClosed()) {
+    while (!closing) {
       try {
         Thread.sleep(RENEW_INTERVAL);
-        registerLease();
+        if (!session.isClosed()) {
+          registerLease();
+        }
       } catch (InterruptedException e) {
         return;
       } catch (IOException e) {
-        // A missed renewal is retried next round; the lease has 30 s of slack.
+        // A missed renewal is retried next round; the lease has 30 s of slack, and a lost session
+        // registers again when the reconnect loop has a new one.
       }
     }
   }
 
   // ---------------------------------------------------------------- connections
 
-  private void acceptLoop() {
+  private void acceptLoop(YamuxSession s) {
     try {
       while (true) {
-        YamuxStream stream = session.acceptStream();
+        YamuxStream stream = s.acceptStream();
         if (closing) {
           stream.reset(); // draining: no new connections
           continue;

@@ -40,4 +40,31 @@ class IdentityFileTest {
   Files.writeString(file, "0102");
   assertThatThrownBy(() -> IdentityFile.loadOrCreate(file)).hasMessageContaining("32-byte");
  }
+ @Test
+ void processesStartingTogetherAllEndUpWithTheOneIdentityInTheFile() throws Exception {
+  // The identity is a lease's or the gateway's name on the relay: two starts racing must not
+  // replace each other's key (a rename over an existing file would), or one registers a lease
+  // the file no longer holds.
+  for (int round = 0; round < 20; round++) {
+   Path file = dir.resolve("race-" + round + "/identity.key");
+   int racers = 8;
+   java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(racers);
+   java.util.List<java.util.concurrent.Future<String>> ids = new java.util.ArrayList<>();
+   try (var pool = java.util.concurrent.Executors.newFixedThreadPool(racers)) {
+    for (int i = 0; i < racers; i++) {
+     ids.add(pool.submit(() -> {
+      start.await();
+      return IdentityFile.loadOrCreate(file).id();
+     }));
+    }
+    String inFile = null;
+    for (var id : ids) {
+     String got = id.get(10, java.util.concurrent.TimeUnit.SECONDS);
+     inFile = inFile == null ? IdentityFile.loadOrCreate(file).id() : inFile;
+     assertThat(got).as("round %d", round).isEqualTo(inFile);
+    }
+   }
+   assertThat(Files.list(file.getParent())).containsExactly(file);
+  }
+ }
 }
