@@ -120,6 +120,7 @@ public final class ConfigLoader {
     positive(c.proxy().responseTimeout().toMillis(), "proxy.response_timeout");
     notNegative(c.proxy().sseKeepalive().toMillis(), "proxy.sse_keepalive");
     positive(c.proxy().idleTimeout().toMillis(), "proxy.idle_timeout");
+    positive(c.proxy().writeTimeout().toMillis(), "proxy.write_timeout");
     validateCors(c.cors(), "cors");
     validateRelayUrl(c.relay().url(), "relay.url");
     for (int i = 0; i < c.relay().urls().size(); i++) {

@@ -28,7 +28,7 @@ public record GatewayConfig(
 
   public GatewayConfig {
     server = server == null ? new ServerConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null) : server;
-    proxy = proxy == null ? new ProxyConfig(null, null, null, null) : proxy;
+    proxy = proxy == null ? new ProxyConfig(null, null, null, null, null) : proxy;
     cors = cors == null ? CorsConfig.DISABLED : cors;
     relay = relay == null ? new RelayConfig(null, null, null, null, null, null, null, null, null, null) : relay;
     upstreams = upstreams == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(upstreams));

@@ -13,13 +13,18 @@ import java.time.Duration;
  *     intermediaries keep it open; 0 turns it off
  * @param idleTimeout how long a keep-alive connection to the upstream is kept unused before the
  *     gateway closes it
+ * @param writeTimeout how long a write of a response to a client may make no progress (the client
+ *     stopped reading) before the exchange is aborted and its upstream connection let go; gateway
+ *     wide, not per upstream
  */
-public record ProxyConfig(Duration connectTimeout, Duration responseTimeout, Duration sseKeepalive, Duration idleTimeout) {
+public record ProxyConfig(Duration connectTimeout, Duration responseTimeout, Duration sseKeepalive, Duration idleTimeout,
+    Duration writeTimeout) {
   public ProxyConfig {
     connectTimeout = connectTimeout == null ? Duration.ofSeconds(5) : connectTimeout;
     responseTimeout = responseTimeout == null ? Duration.ofSeconds(300) : responseTimeout;
     sseKeepalive = sseKeepalive == null ? Duration.ZERO : sseKeepalive;
     idleTimeout = idleTimeout == null ? Duration.ofSeconds(30) : idleTimeout;
+    writeTimeout = writeTimeout == null ? Duration.ofSeconds(60) : writeTimeout;
   }
 
   /** @return these defaults overridden by whatever {@code upstream} sets */
@@ -28,6 +33,7 @@ public record ProxyConfig(Duration connectTimeout, Duration responseTimeout, Dur
         upstream.connectTimeout() != null ? upstream.connectTimeout() : connectTimeout,
         upstream.responseTimeout() != null ? upstream.responseTimeout() : responseTimeout,
         upstream.sseKeepalive() != null ? upstream.sseKeepalive() : sseKeepalive,
-        upstream.idleTimeout() != null ? upstream.idleTimeout() : idleTimeout);
+        upstream.idleTimeout() != null ? upstream.idleTimeout() : idleTimeout,
+        writeTimeout);
   }
 }

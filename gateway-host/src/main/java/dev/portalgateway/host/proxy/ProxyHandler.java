@@ -39,6 +39,8 @@ public final class ProxyHandler implements HttpHandler {
   private final StreamingResponseWriter writer;
   private final String scheme;
   private final OtherPaths otherPaths;
+  /** Responses being written to clients now, for the stalled-write check. */
+  private final java.util.Set<CountingOutput> writing = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
   private volatile boolean draining;
 
@@ -74,6 +76,7 @@ public final class ProxyHandler implements HttpHandler {
     this.runtimes = runtimes;
     this.metrics = metrics;
     this.writer = new StreamingResponseWriter(keepaliveTimer);
+    keepaliveTimer.scheduleWithFixedDelay(this::abortStalledWrites, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
     this.scheme = scheme;
   }
 
@@ -124,6 +127,7 @@ public final class ProxyHandler implements HttpHandler {
     CountingOutput counted = null;
     LimitedInputStream requestBody = null;
     Completion.Outcome outcome = null; // decided at the end unless the response broke
+    boolean dropConnection = false; // a cut response: the connection is dropped, not ended cleanly
     Body unsent = null; // a response body not yet opened: discarded if anything fails before it is
     try {
       Response response;
@@ -187,9 +191,11 @@ public final class ProxyHandler implements HttpHandler {
       } else {
         String contentType = responseHeaders.first("Content-Type");
         boolean eventStream = contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
-        counted = new CountingOutput(exchange.getResponseBody());
+        counted = new CountingOutput(exchange.getResponseBody(), runtime.config().config().proxy().writeTimeout().toNanos());
         unsent = null;
         try (InputStream in = openAfterHead(body)) {
+          counted.source = in;
+          writing.add(counted);
           if (StreamingResponseWriter.nothingBuffered(in)) {
             // Both servers hold the head back until the first body write; an event stream's first
             // event may be long in coming, so the head goes now. A body already here goes with it.
@@ -200,22 +206,30 @@ public final class ProxyHandler implements HttpHandler {
         }
       }
     } catch (StreamingResponseWriter.UpstreamReadException e) {
-      outcome = Completion.Outcome.ABORTED;
-      JsonLog.warn("proxy", "upstream failed while streaming the response body; aborting the client's response",
-          "request_id", requestId, "route", route, "error", e.getCause());
+      dropConnection = true;
+      if (counted != null && counted.stalled) {
+        outcome = Completion.Outcome.CLIENT_GONE; // it stopped reading; its upstream was closed for it
+      } else {
+        outcome = Completion.Outcome.ABORTED;
+        JsonLog.warn("proxy", "upstream failed while streaming the response body; aborting the client's response",
+            "request_id", requestId, "route", route, "error", e.getCause());
+      }
       // Leaving without closing the body stream makes the server drop the connection instead of
       // ending the body cleanly, so the client sees a truncated response, not a complete one.
       throw e;
     } catch (IOException e) {
       outcome = Completion.Outcome.CLIENT_GONE;
     } finally {
+      if (counted != null) {
+        writing.remove(counted);
+      }
       if (unsent != null) {
         // The client left before the head went out (or writing it failed): release the upstream
         // connection, and let a plugin that wrapped the body see it end.
         unsent.discard();
       }
       long total = System.nanoTime() - start;
-      if (outcome != Completion.Outcome.ABORTED) {
+      if (!dropConnection) {
         exchange.close();
       }
       outcome = outcome(outcome, record, status);
@@ -396,24 +410,83 @@ public final class ProxyHandler implements HttpHandler {
     }
   }
 
-  /** The client's stream, counting what was written to it, also when the exchange breaks off. */
-  private static final class CountingOutput extends java.io.FilterOutputStream {
-    private long count;
+  /**
+   * Aborts responses whose client stopped reading: a write that made no progress for
+   * {@code proxy.write_timeout}. Closing the response's source frees the upstream connection (and
+   * the service's resources behind it) at once; the copy then fails and drops the client's
+   * connection as soon as its blocked write returns. Runs every second on the gateway's timer.
+   */
+  private void abortStalledWrites() {
+    long now = System.nanoTime();
+    for (CountingOutput c : writing) {
+      if (c.stalledSince(now) && writing.remove(c)) {
+        JsonLog.warn("proxy", "a client stopped reading its response; aborting the exchange and closing its upstream",
+            "bytes_out", c.count, "write_timeout_seconds", java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(c.timeoutNanos));
+        c.stalled = true;
+        try {
+          InputStream source = c.source;
+          if (source != null) {
+            source.close();
+          }
+        } catch (IOException | RuntimeException e) {
+          // Closed either way.
+        }
+      }
+    }
+  }
 
-    CountingOutput(OutputStream out) {
+  /**
+   * The client's stream, counting what was written to it (also when the exchange breaks off), and
+   * since when the write in progress, if any, has been blocked.
+   */
+  private static final class CountingOutput extends java.io.FilterOutputStream {
+    private final long timeoutNanos;
+    private long count;
+    /** When the write in progress started; 0 while none is. */
+    private volatile long writingSince;
+    volatile InputStream source;
+    volatile boolean stalled;
+
+    CountingOutput(OutputStream out, long timeoutNanos) {
       super(out);
+      this.timeoutNanos = timeoutNanos;
+    }
+
+    boolean stalledSince(long now) {
+      long since = writingSince;
+      return since != 0 && now - since > timeoutNanos;
     }
 
     @Override
     public void write(int b) throws IOException {
-      out.write(b);
+      writingSince = System.nanoTime();
+      try {
+        out.write(b);
+      } finally {
+        writingSince = 0;
+      }
       count++;
     }
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
+      writingSince = System.nanoTime();
+      try {
+        out.write(b, off, len);
+      } finally {
+        writingSince = 0;
+      }
       count += len;
+    }
+
+    @Override
+    public void flush() throws IOException {
+      writingSince = System.nanoTime();
+      try {
+        out.flush();
+      } finally {
+        writingSince = 0;
+      }
     }
   }
 }
