@@ -119,6 +119,10 @@ class HonestAbortEndToEndTest {
         // Still serving.
         assertThat(curl(base + "/whole")).isEqualTo(new Curl(0, "whole"));
       }
+      String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + gateway.adminPort + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(metrics).contains("portal_gateway_request_outcomes_total{outcome=\"aborted\",} 4.0");
       assertThat(gateway.terminate()).isZero();
       String log = gateway.stdout();
       for (String broken : List.of("/negative", "/not-hex", "/signed", "/cut")) {

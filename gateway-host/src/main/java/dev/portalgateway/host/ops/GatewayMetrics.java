@@ -32,6 +32,7 @@ public final class GatewayMetrics {
   private final BoundedLabels routeLabels = new BoundedLabels(MAX_ROUTE_LABELS);
   private final CollectorRegistry registry;
   private final Counter requests;
+  private final Counter outcomes;
   private final Histogram requestDuration;
   private final Histogram upstreamDuration;
   private final Histogram overhead;
@@ -47,6 +48,9 @@ public final class GatewayMetrics {
     registry = new CollectorRegistry(true);
     requests = Counter.build("portal_gateway_requests_total", "Requests answered, by route, method and status class.")
         .labelNames("route", "method", "status_class").register(registry);
+    outcomes = Counter.build("portal_gateway_request_outcomes_total",
+            "Requests by how they ended: ok, rejected, upstream-failed, aborted (cut short by the upstream), client-gone.")
+        .labelNames("outcome").register(registry);
     requestDuration = Histogram.build("portal_gateway_request_duration_seconds",
             "Time from the request's arrival until its response body was fully sent.")
         .labelNames("route").buckets(DURATION_BUCKETS).register(registry);
@@ -141,6 +145,11 @@ public final class GatewayMetrics {
     } else {
       overhead.labels(route).observe(headNanos / 1e9);
     }
+  }
+
+  /** @param outcome how a request ended, a {@code Completion.Outcome} label such as {@code aborted} */
+  public void requestOutcome(String outcome) {
+    outcomes.labels(outcome).inc();
   }
 
   /** @param connected whether a relay session is up */

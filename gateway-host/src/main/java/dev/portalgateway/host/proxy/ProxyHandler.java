@@ -237,6 +237,7 @@ public final class ProxyHandler implements HttpHandler {
       long bytesOut = counted == null ? 0 : counted.count;
       String label = route == null ? RouteTable.UNKNOWN : metrics.routeLabel(runtime.routes().metricsLabel(route));
       metrics.requestFinished(label, method, status, total, record.upstreamNanos(), headNanos < 0 ? total : headNanos);
+      metrics.requestOutcome(outcome.label());
       Principal principal = record.principal();
       if (server.accessLog()) {
         AccessLog.write(new AccessLog.Entry(requestId, method, rawPath, rawQuery, route, status, total,
