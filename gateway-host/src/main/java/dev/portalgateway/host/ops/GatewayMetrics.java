@@ -33,6 +33,7 @@ public final class GatewayMetrics {
   private final CollectorRegistry registry;
   private final Counter requests;
   private final Counter outcomes;
+  private final java.util.Map<String, Counter.Child> outcomeChildren = new java.util.concurrent.ConcurrentHashMap<>();
   private final Histogram requestDuration;
   private final Histogram upstreamDuration;
   private final Histogram overhead;
@@ -149,7 +150,8 @@ public final class GatewayMetrics {
 
   /** @param outcome how a request ended, a {@code Completion.Outcome} label such as {@code aborted} */
   public void requestOutcome(String outcome) {
-    outcomes.labels(outcome).inc();
+    // Resolved once per outcome: labels() builds a list on every call, and this runs on every request.
+    outcomeChildren.computeIfAbsent(outcome, o -> outcomes.labels(o)).inc();
   }
 
   /** @param connected whether a relay session is up */
