@@ -79,6 +79,13 @@ public final class HttpServerFactory {
     if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
       System.setProperty("sun.net.httpserver.maxReqTime", Long.toString(Math.max(1, requestReadTimeout.toSeconds())));
     }
+    // Nagle's algorithm off, as for robaho: the gateway sends a response head on its own when the
+    // body is not there yet (an event stream's first event may be long in coming), and with Nagle
+    // on, the body's first segment then waits for the client's delayed ACK, 40 ms (p99 44 ms at 16
+    // connections in bench/run-ab.sh, docs/performance.md).
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
     String previous = System.getProperty(PROVIDER_PROPERTY);
     if (previous == null) {
       System.setProperty(PROVIDER_PROPERTY, JDK_PROVIDER);
