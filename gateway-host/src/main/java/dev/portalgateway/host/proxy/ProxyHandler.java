@@ -222,6 +222,9 @@ public final class ProxyHandler implements HttpHandler {
     } finally {
       if (counted != null) {
         writing.remove(counted);
+        if (counted.stalled) {
+          Thread.interrupted(); // ours, for the stalled write: not for whatever runs next
+        }
       }
       if (unsent != null) {
         // The client left before the head went out (or writing it failed): release the upstream
@@ -414,8 +417,10 @@ public final class ProxyHandler implements HttpHandler {
   /**
    * Aborts responses whose client stopped reading: a write that made no progress for
    * {@code proxy.write_timeout}. Closing the response's source frees the upstream connection (and
-   * the service's resources behind it) at once; the copy then fails and drops the client's
-   * connection as soon as its blocked write returns. Runs every second on the gateway's timer.
+   * the service's resources behind it) at once. Interrupting the exchange's virtual thread, blocked
+   * in that write, makes the JDK close the client's socket under it (an interrupted virtual thread
+   * in socket I/O closes the socket): neither server provider has a write timeout of its own.
+   * Runs every second on the gateway's timer.
    */
   private void abortStalledWrites() {
     long now = System.nanoTime();
@@ -432,6 +437,7 @@ public final class ProxyHandler implements HttpHandler {
         } catch (IOException | RuntimeException e) {
           // Closed either way.
         }
+        c.writer.interrupt();
       }
     }
   }
@@ -442,6 +448,8 @@ public final class ProxyHandler implements HttpHandler {
    */
   private static final class CountingOutput extends java.io.FilterOutputStream {
     private final long timeoutNanos;
+    /** The exchange's thread, which writes; interrupted when its write is stalled. */
+    final Thread writer = Thread.currentThread();
     private long count;
     /** When the write in progress started; 0 while none is. */
     private volatile long writingSince;

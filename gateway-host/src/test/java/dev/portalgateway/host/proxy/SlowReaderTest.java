@@ -63,6 +63,10 @@ class SlowReaderTest {
         assertThat(upstreamLetGo.await(60, TimeUnit.SECONDS))
             .as("the gateway closed the upstream of a client that stopped reading (%d bytes sent)", sent.get())
             .isTrue();
+        // The exchange itself ended too, while the client still has read nothing: its blocked write
+        // was given up, not left to wait for a reader that never comes.
+        g.awaitMetrics("portal_gateway_request_outcomes_total{outcome=\"client-gone\",} 1.0",
+            "portal_gateway_requests_in_flight 0.0");
         assertThat(g.get("/peer/backend/hello").body()).isEqualTo("hello"); // and it goes on serving
       }
     }
