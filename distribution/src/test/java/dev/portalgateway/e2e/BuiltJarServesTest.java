@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * behind it, curl-like requests in front, SIGTERM at the end.
  */
 @ParameterizedClass(name = "provider={0}")
-@ValueSource(strings = {"robaho", "jdk"})
+@ValueSource(strings = {"portal", "robaho", "jdk"})
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class BuiltJarServesTest {
   @Parameter

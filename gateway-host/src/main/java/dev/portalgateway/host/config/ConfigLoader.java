@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
   private static final Pattern ROUTE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
-  private static final java.util.List<String> HTTP_PROVIDERS = java.util.List.of("jdk", "robaho");
+  private static final java.util.List<String> HTTP_PROVIDERS = java.util.List.of("portal", "jdk", "robaho");
 
   private final Function<String, String> env;
   private final Path defaultPluginsDir;
@@ -103,6 +103,12 @@ public final class ConfigLoader {
     positive(s.maxHeaderBytes(), "server.max_header_bytes");
     positive(s.maxBodyBytes(), "server.max_body_bytes");
     positive(s.requestReadTimeout().toMillis(), "server.request_read_timeout");
+    positive(s.maxConnections(), "server.max_connections");
+    positive(s.clientIdleTimeout().toMillis(), "server.client_idle_timeout");
+    positive(s.headerReadTimeout().toMillis(), "server.header_read_timeout");
+    if (s.maxHeaderBytes() < 256) {
+      throw new ConfigException("server.max_header_bytes: must be at least 256");
+    }
     notNegative(s.shutdownGrace().toMillis(), "server.shutdown_grace");
     notNegative(s.configReloadInterval().toMillis(), "server.config_reload_interval");
     for (int i = 0; i < s.trustedProxies().size(); i++) {

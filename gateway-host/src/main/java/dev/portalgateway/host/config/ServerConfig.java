@@ -10,7 +10,8 @@ import java.util.List;
  * @param adminListen address of the admin listener ({@code /metrics}, {@code /healthz}, {@code /readyz})
  * @param pluginsDir where plugin jars are; default {@code plugins/} next to the gateway jar
  * @param dataDir where keys, identities and queues live; default {@code data/}
- * @param httpProvider which {@code com.sun.net.httpserver} implementation serves: {@code robaho} or {@code jdk}
+ * @param httpProvider which {@code com.sun.net.httpserver} implementation serves: {@code portal} (the
+ *     gateway's own, the default), {@code jdk} or {@code robaho}
  * @param maxHeaderBytes the largest request head (request line and headers) accepted; larger gets 431
  * @param maxBodyBytes the largest request body accepted; larger gets 413
  * @param requestReadTimeout with the {@code jdk} provider, how long a client may take to send its
@@ -26,6 +27,12 @@ import java.util.List;
  *     each request's scheme and {@code Host} are used. Normalized without a trailing slash.
  * @param routePrefix where routes are mounted on the proxy listener, {@code /peer/} by default:
  *     starts and ends with {@code /}
+ * @param maxConnections (provider {@code portal}) client connections held at once; one more is
+ *     answered {@code 503} and closed
+ * @param clientIdleTimeout (provider {@code portal}) how long a keep-alive client connection may
+ *     wait for its next request
+ * @param headerReadTimeout (provider {@code portal}) how long a client may take to send a request
+ *     head, from its first byte
  */
 public record ServerConfig(
     String listen,
@@ -42,13 +49,18 @@ public record ServerConfig(
     Boolean accessLog,
     TlsConfig tls,
     String publicUrl,
-    String routePrefix) {
+    String routePrefix,
+    Integer maxConnections,
+    Duration clientIdleTimeout,
+    Duration headerReadTimeout) {
 
   /**
-   * The default provider, chosen in docs/performance.md: robaho is faster, but reads a request
-   * head of any size into memory and does not bound slow heads; the JDK's server limits both.
+   * The default provider: the gateway's own ({@link dev.portalgateway.host.front.FrontServer}),
+   * chosen in docs/architecture.md and docs/performance.md: strict parsing, limits per instance,
+   * thousands of keep-alive clients, upgrades; as fast as the JDK's server up to 64 connections
+   * and without its errors beyond. {@code jdk} and {@code robaho} stay available.
    */
-  public static final String DEFAULT_HTTP_PROVIDER = "jdk";
+  public static final String DEFAULT_HTTP_PROVIDER = "portal";
 
   public ServerConfig {
     listen = listen == null ? ":8080" : listen; // every interface, IPv4 and IPv6
@@ -65,6 +77,15 @@ public record ServerConfig(
     publicUrl = publicUrl == null || publicUrl.isBlank() ? null
         : publicUrl.strip().endsWith("/") ? publicUrl.strip().substring(0, publicUrl.strip().length() - 1) : publicUrl.strip();
     routePrefix = routePrefix == null ? DEFAULT_ROUTE_PREFIX : routePrefix;
+    maxConnections = maxConnections == null ? 10_000 : maxConnections;
+    clientIdleTimeout = clientIdleTimeout == null ? Duration.ofSeconds(60) : clientIdleTimeout;
+    headerReadTimeout = headerReadTimeout == null ? Duration.ofSeconds(10) : headerReadTimeout;
+  }
+
+  /** @return the front server's limits from these settings */
+  public dev.portalgateway.host.front.FrontLimits frontLimits() {
+    return new dev.portalgateway.host.front.FrontLimits(maxConnections, clientIdleTimeout, headerReadTimeout,
+        requestReadTimeout, (int) Math.min(Integer.MAX_VALUE, Math.max(256, maxHeaderBytes)));
   }
 
   /** Where routes are mounted unless {@code server.route_prefix} says otherwise. */

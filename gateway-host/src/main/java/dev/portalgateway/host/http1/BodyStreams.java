@@ -4,8 +4,12 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 
-/** The three ways an HTTP/1.1 response body is framed (RFC 9112 §6.3). */
-final class BodyStreams {
+/**
+ * How an HTTP/1.1 body is framed (RFC 9112 §6.3): by length or chunked. The gateway reads response
+ * bodies from upstreams and request bodies from clients with these, so both are parsed by the same
+ * strict rules; {@code peer} names the other side in messages.
+ */
+public final class BodyStreams {
   private BodyStreams() {}
 
   /** Single bytes through the array read, where the framing logic lives. */
@@ -18,13 +22,20 @@ final class BodyStreams {
   }
 
   /** Exactly {@code length} bytes. */
-  static final class Fixed extends Framed {
+  public static final class Fixed extends Framed {
     private final InputStream in;
+    private final String peer;
     private long remaining;
 
     Fixed(InputStream in, long length) {
+      this(in, length, "the upstream");
+    }
+
+    /** @param peer the other side, for messages, such as {@code "the client"} */
+    public Fixed(InputStream in, long length, String peer) {
       this.in = in;
       this.remaining = length;
+      this.peer = peer;
     }
 
     @Override
@@ -34,7 +45,7 @@ final class BodyStreams {
       }
       int n = in.read(b, off, (int) Math.min(len, remaining));
       if (n < 0) {
-        throw new EOFException("the upstream closed the connection " + remaining + " bytes before the end of the body");
+        throw new EOFException(peer + " closed the connection " + remaining + " bytes before the end of the body");
       }
       remaining -= n;
       return n;
@@ -45,19 +56,27 @@ final class BodyStreams {
       return (int) Math.min(in.available(), remaining);
     }
 
-    boolean complete() {
+    /** @return whether the whole body has been read */
+    public boolean complete() {
       return remaining == 0;
     }
   }
 
   /** {@code Transfer-Encoding: chunked}: size lines, data, a zero chunk and optional trailers. */
-  static final class Chunked extends Framed {
+  public static final class Chunked extends Framed {
     private final InputStream in;
+    private final String peer;
     private long remaining;
     private boolean eof;
 
     Chunked(InputStream in) {
+      this(in, "the upstream");
+    }
+
+    /** @param peer the other side, for messages, such as {@code "the client"} */
+    public Chunked(InputStream in, String peer) {
       this.in = in;
+      this.peer = peer;
     }
 
     @Override
@@ -75,7 +94,7 @@ final class BodyStreams {
       }
       int n = in.read(b, off, (int) Math.min(len, remaining));
       if (n < 0) {
-        throw new EOFException("the upstream closed the connection in the middle of a chunk");
+        throw new EOFException(peer + " closed the connection in the middle of a chunk");
       }
       remaining -= n;
       if (remaining == 0) {
@@ -89,7 +108,8 @@ final class BodyStreams {
       return eof ? 0 : (int) Math.min(in.available(), remaining);
     }
 
-    boolean complete() {
+    /** @return whether the last chunk and the trailers have been read */
+    public boolean complete() {
       return eof;
     }
 
@@ -120,10 +140,10 @@ final class BodyStreams {
       return size;
     }
 
-    private static Http1Exception invalidSize(String line) {
+    private Http1Exception invalidSize(String line) {
       String shown = line.length() > 20 ? line.substring(0, 20) + "..." : line;
       return new Http1Exception(Http1Exception.Kind.PROTOCOL,
-          "the upstream sent an invalid chunk size '" + shown.replaceAll("[^\\x20-\\x7e]", "?") + "'", null);
+          peer + " sent an invalid chunk size '" + shown.replaceAll("[^\\x20-\\x7e]", "?") + "'", null);
     }
 
     private void expectCrlf() throws IOException {
@@ -143,7 +163,7 @@ final class BodyStreams {
       while (true) {
         int c = in.read();
         if (c < 0) {
-          throw new EOFException("the upstream closed the connection in the middle of a chunked body");
+          throw new EOFException(peer + " closed the connection in the middle of a chunked body");
         }
         if (c == '\n') {
           int len = sb.length();

@@ -19,14 +19,18 @@ import java.util.Objects;
  * a read while holding a monitor pins its carrier thread, so a few slow upstreams could stall the
  * whole gateway.
  */
-final class ConnectionInput extends InputStream {
+public final class ConnectionInput extends InputStream {
   private final InputStream in;
   private final byte[] buf;
   private int pos;
   private int count;
   private boolean closed;
 
-  ConnectionInput(InputStream in, int size) {
+  /**
+   * @param in the connection's stream
+   * @param size the buffer size
+   */
+  public ConnectionInput(InputStream in, int size) {
     this.in = in;
     this.buf = new byte[size];
   }
@@ -80,7 +84,7 @@ final class ConnectionInput extends InputStream {
    *
    * @return the bytes copied (at least one when {@code len > 0}), or -1 at the end of the stream
    */
-  int readLine(byte[] b, int off, int len) throws IOException {
+  public int readLine(byte[] b, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
     if (len == 0) {
       return 0;

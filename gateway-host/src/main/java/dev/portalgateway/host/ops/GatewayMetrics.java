@@ -38,6 +38,9 @@ public final class GatewayMetrics {
   private final Histogram upstreamDuration;
   private final Histogram overhead;
   private final Gauge inFlight;
+  private final Gauge clientConnections;
+  private final Gauge clientConnectionsRefused;
+  private final Gauge malformedRequests;
   private final Counter configReloads;
   private final Gauge relayConnected;
   private final Counter relayHandshakes;
@@ -62,6 +65,12 @@ public final class GatewayMetrics {
             "The gateway's own time per request: time to send the response head minus upstream time.")
         .labelNames("route").buckets(OVERHEAD_BUCKETS).register(registry);
     inFlight = Gauge.build("portal_gateway_requests_in_flight", "Requests being handled now.").register(registry);
+    clientConnections = Gauge.build("portal_gateway_client_connections",
+        "Client connections open on the proxy listener (http_provider portal).").register(registry);
+    clientConnectionsRefused = Gauge.build("portal_gateway_client_connections_refused_total",
+        "Client connections answered 503 and closed because server.max_connections were open.").register(registry);
+    malformedRequests = Gauge.build("portal_gateway_malformed_requests_total",
+        "Requests refused as malformed (400, 431, 505) by the front server before any plugin saw them.").register(registry);
     configReloads = Counter.build("portal_gateway_config_reloads_total", "Configuration reloads, by outcome.")
         .labelNames("outcome").register(registry);
     relayConnected = Gauge.build("portal_gateway_relay_connected",
@@ -152,6 +161,13 @@ public final class GatewayMetrics {
   public void requestOutcome(String outcome) {
     // Resolved once per outcome: labels() builds a list on every call, and this runs on every request.
     outcomeChildren.computeIfAbsent(outcome, o -> outcomes.labels(o)).inc();
+  }
+
+  /** Sets the front server's figures; called before each scrape. */
+  public void frontServer(int open, long refused, long malformed) {
+    clientConnections.set(open);
+    clientConnectionsRefused.set(refused);
+    malformedRequests.set(malformed);
   }
 
   /** @param connected whether a relay session is up */

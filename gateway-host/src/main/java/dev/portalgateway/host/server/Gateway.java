@@ -98,9 +98,9 @@ public final class Gateway implements AutoCloseable {
       if (loaded.paths().tlsKeystore() != null) {
         tls = TlsContexts.fromKeystore(loaded.paths().tlsKeystore(), server.tls().keystorePassword(), server.tls().keyPassword());
       }
-      proxy = bind(server.httpProvider(), server.listen(), "server.listen", server.requestReadTimeout(), tls);
+      proxy = bind(server.httpProvider(), server.listen(), "server.listen", server.frontLimits(), tls);
       try {
-        admin = bind(server.httpProvider(), server.adminListen(), "server.admin_listen", server.requestReadTimeout(), null);
+        admin = bind(server.httpProvider(), server.adminListen(), "server.admin_listen", server.frontLimits(), null);
       } catch (IOException e) {
         proxy.stop(0);
         throw e;
@@ -132,6 +132,9 @@ public final class Gateway implements AutoCloseable {
     admin.createContext("/", new AdminHandler(metrics.registry(), gateway::readiness,
         () -> {
           metrics.relayConnected(relay != null && relay.isConnected());
+          if (proxy instanceof dev.portalgateway.host.front.FrontServer front) {
+            metrics.frontServer(front.openConnections(), front.refusedConnections(), front.malformedRequests());
+          }
           if (relay != null) {
             relay.updateMetrics();
           }
@@ -168,11 +171,11 @@ public final class Gateway implements AutoCloseable {
     return gateway;
   }
 
-  private static HttpServer bind(String provider, String listen, String key, Duration requestReadTimeout,
-      javax.net.ssl.SSLContext tls) throws IOException {
+  private static HttpServer bind(String provider, String listen, String key,
+      dev.portalgateway.host.front.FrontLimits limits, javax.net.ssl.SSLContext tls) throws IOException {
     InetSocketAddress address = ListenAddress.parse(listen);
     try {
-      return HttpServerFactory.create(provider, address, requestReadTimeout, tls);
+      return HttpServerFactory.create(provider, address, limits, tls);
     } catch (BindException e) {
       throw new BindException("cannot listen on " + listen + " (" + key + "): " + e.getMessage()
           + "; another process may be using the port, pick another one");

@@ -38,6 +38,24 @@ public final class HttpServerFactory {
    */
   public static HttpServer create(String provider, InetSocketAddress address, Duration requestReadTimeout,
       javax.net.ssl.SSLContext tls) throws IOException {
+    return create(provider, address, new dev.portalgateway.host.front.FrontLimits(10_000, Duration.ofSeconds(60),
+        Duration.ofSeconds(10), requestReadTimeout, 64 * 1024), tls);
+  }
+
+  /**
+   * @param limits the front server's limits; the {@code portal} provider takes them all, the JDK's
+   *     only the request read timeout (a JVM-wide property, read once), robaho's none
+   * @see #create(String, InetSocketAddress, Duration)
+   */
+  public static HttpServer create(String provider, InetSocketAddress address, dev.portalgateway.host.front.FrontLimits limits,
+      javax.net.ssl.SSLContext tls) throws IOException {
+    if (provider.equals("portal")) {
+      HttpServer server = dev.portalgateway.host.front.FrontServer.create(address, 1024, limits,
+          tls == null ? null : new HttpsConfigurator(tls));
+      server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+      return server;
+    }
+    Duration requestReadTimeout = limits.requestReadTimeout();
     HttpServerProvider p = switch (provider) {
       case "robaho" -> robahoProvider();
       case "jdk" -> jdkProvider(requestReadTimeout);

@@ -46,7 +46,7 @@ class ConfigLoaderTest {
 
     assertThat(c.server().listen()).isEqualTo(":8080");
     assertThat(c.server().adminListen()).isEqualTo("127.0.0.1:9090");
-    assertThat(c.server().httpProvider()).isEqualTo("jdk");
+    assertThat(c.server().httpProvider()).isEqualTo("portal");
     assertThat(c.server().maxBodyBytes()).isEqualTo(10L * 1024 * 1024);
     assertThat(c.server().maxHeaderBytes()).isEqualTo(64L * 1024);
     assertThat(c.server().trustedProxies()).isEmpty();

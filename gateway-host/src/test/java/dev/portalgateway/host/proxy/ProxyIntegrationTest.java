@@ -36,7 +36,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * HTTP clients. Runs once per HTTP server provider, since both must serve the same behaviour.
  */
 @ParameterizedClass(name = "provider={0}")
-@ValueSource(strings = {"jdk", "robaho"})
+@ValueSource(strings = {"portal", "jdk", "robaho"})
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ProxyIntegrationTest {
   @Parameter

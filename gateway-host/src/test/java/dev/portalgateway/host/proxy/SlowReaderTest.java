@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * progress for {@code proxy.write_timeout}, the gateway lets the upstream go.
  */
 @ParameterizedClass(name = "provider={0}")
-@ValueSource(strings = {"jdk", "robaho"})
+@ValueSource(strings = {"portal", "jdk", "robaho"})
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class SlowReaderTest {
   @Parameter

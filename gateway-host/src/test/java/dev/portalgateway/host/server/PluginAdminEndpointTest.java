@@ -151,7 +151,7 @@ class PluginAdminEndpointTest {
   }
 
   @ParameterizedTest(name = "provider={0}")
-  @ValueSource(strings = {"jdk", "robaho"})
+  @ValueSource(strings = {"portal", "jdk", "robaho"})
   void anEndpointAnswersOnTheAdminListenerWithTheCallAsARequest(String provider) throws Exception {
     try (TestGateway g = start(provider, "    greeting: hello\n")) {
       HttpResponse<String> r = admin(g, "POST", "/plugins/admin-demo/echo?lease=alpha%20one", "payload");

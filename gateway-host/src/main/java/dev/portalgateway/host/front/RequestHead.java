@@ -1,0 +1,310 @@
+package dev.portalgateway.host.front;
+
+import com.sun.net.httpserver.Headers;
+import dev.portalgateway.host.http1.ConnectionInput;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A request line and header fields, parsed strictly (RFC 9110, RFC 9112). The gateway stands in
+ * front of services that parse requests too: wherever two parsers disagree on where a request
+ * ends or what it says, a request can be smuggled past the gateway. So everything a lenient parser
+ * would let through is refused with {@code 400} (or {@code 505}, {@code 431}) before any handler
+ * sees it: a bare CR, obs-fold, whitespace or control characters in the target, a version other
+ * than 1.0 and 1.1, a missing or repeated {@code Host} in HTTP/1.1, a {@code Content-Length} that
+ * is not one run of digits, a {@code Transfer-Encoding} other than exactly {@code chunked}, both
+ * of them, control characters in a field value. Line ends may be CRLF or a bare LF (RFC 9112
+ * §2.2 lets a recipient accept LF); a CR is only ever accepted right before an LF.
+ *
+ * @param method the method, as sent (a token)
+ * @param target the request target, as sent
+ * @param uri the target as a URI (origin form, or absolute form)
+ * @param version {@code HTTP/1.1} or {@code HTTP/1.0}
+ * @param headers the fields, by name, in the order received
+ * @param contentLength the body's length; -1 when chunked; 0 when neither field is present
+ * @param keepAlive whether the connection may carry another request after this one
+ */
+record RequestHead(String method, String target, URI uri, String version, Headers headers, long contentLength,
+    boolean keepAlive) {
+  /** Empty lines tolerated before a request line (RFC 9112 §2.2: at least one). */
+  private static final int MAX_LEADING_EMPTY_LINES = 4;
+
+  boolean chunked() {
+    return contentLength < 0;
+  }
+
+  boolean http10() {
+    return version.equals("HTTP/1.0");
+  }
+
+  /**
+   * Reads one request head.
+   *
+   * @param in the connection
+   * @param maxBytes the largest head accepted
+   * @param firstByte the first byte of the request, already read by the caller (who waited for it
+   *     with the idle timeout)
+   * @return the head
+   * @throws BadRequestException when the head is malformed or too large
+   * @throws IOException when the connection fails or ends inside the head
+   */
+  static RequestHead read(ConnectionInput in, int maxBytes, int firstByte) throws IOException {
+    LineReader lines = new LineReader(in, maxBytes, firstByte);
+    String requestLine = lines.next();
+    for (int i = 0; requestLine.isEmpty(); i++) {
+      if (i == MAX_LEADING_EMPTY_LINES) {
+        throw bad("empty lines instead of a request line");
+      }
+      requestLine = lines.next();
+    }
+    int sp1 = requestLine.indexOf(' ');
+    int sp2 = sp1 < 0 ? -1 : requestLine.indexOf(' ', sp1 + 1);
+    if (sp1 <= 0 || sp2 < 0 || requestLine.indexOf(' ', sp2 + 1) >= 0) {
+      throw bad("the request line is not METHOD SP TARGET SP VERSION");
+    }
+    String method = requestLine.substring(0, sp1);
+    String target = requestLine.substring(sp1 + 1, sp2);
+    String version = requestLine.substring(sp2 + 1);
+    if (!isToken(method)) {
+      throw bad("the method is not a token");
+    }
+    if (!version.equals("HTTP/1.1") && !version.equals("HTTP/1.0")) {
+      if (version.length() == 8 && version.startsWith("HTTP/") && Character.isDigit(version.charAt(5))
+          && version.charAt(6) == '.' && Character.isDigit(version.charAt(7))) {
+        throw new BadRequestException(505, "HTTP version " + version + " is not supported; use HTTP/1.1");
+      }
+      throw bad("the protocol version is not HTTP/1.1 or HTTP/1.0");
+    }
+    URI uri = target(method, target);
+
+    Headers headers = new Headers();
+    while (true) {
+      String line = lines.next();
+      if (line.isEmpty()) {
+        break;
+      }
+      char first = line.charAt(0);
+      if (first == ' ' || first == '\t') {
+        throw bad("a header field is folded over lines (obs-fold)");
+      }
+      int colon = line.indexOf(':');
+      if (colon <= 0) {
+        throw bad("a header line has no field name and colon");
+      }
+      String name = line.substring(0, colon);
+      if (!isToken(name)) {
+        throw bad("a header field name is not a token (whitespace before the colon?)");
+      }
+      String value = trimOws(line, colon + 1);
+      for (int i = 0; i < value.length(); i++) {
+        char c = value.charAt(i);
+        if ((c < 0x20 && c != '\t') || c == 0x7F) {
+          throw bad("a header field value holds a control character");
+        }
+      }
+      headers.add(name, value);
+    }
+
+    List<String> hosts = headers.get("Host");
+    if (hosts != null && hosts.size() > 1) {
+      throw bad("more than one Host field");
+    }
+    if (hosts == null && version.equals("HTTP/1.1")) {
+      throw bad("an HTTP/1.1 request without Host");
+    }
+    if (hosts != null && !isHost(hosts.get(0))) {
+      throw bad("the Host field is not a host and port");
+    }
+
+    List<String> lengths = headers.get("Content-length");
+    List<String> codings = headers.get("Transfer-encoding");
+    long contentLength = 0;
+    if (codings != null) {
+      if (lengths != null) {
+        throw bad("both Content-Length and Transfer-Encoding");
+      }
+      if (version.equals("HTTP/1.0")) {
+        throw bad("Transfer-Encoding in an HTTP/1.0 request");
+      }
+      if (codings.size() != 1 || !codings.get(0).equalsIgnoreCase("chunked")) {
+        throw bad("Transfer-Encoding other than chunked alone");
+      }
+      contentLength = -1;
+    } else if (lengths != null) {
+      if (lengths.size() != 1) {
+        throw bad("more than one Content-Length");
+      }
+      contentLength = digits(lengths.get(0));
+    }
+    String connection = headers.getFirst("Connection");
+    boolean close = connection != null && hasToken(connection, "close");
+    // HTTP/1.0 connections are not kept: a 1.0 client that asks for keep-alive gets a close,
+    // which it handles; a chunked answer to it is impossible anyway.
+    boolean keepAlive = !close && version.equals("HTTP/1.1");
+    return new RequestHead(method, target, uri, version, headers, contentLength, keepAlive);
+  }
+
+  /** Origin form ({@code /path?query}), absolute form, or {@code *} for OPTIONS; nothing else. */
+  private static URI target(String method, String target) throws BadRequestException {
+    for (int i = 0; i < target.length(); i++) {
+      char c = target.charAt(i);
+      if (c <= 0x20 || c >= 0x7F) {
+        throw bad("the request target holds whitespace, a control character or a non-ASCII byte");
+      }
+    }
+    boolean origin = target.startsWith("/");
+    boolean absolute = target.regionMatches(true, 0, "http://", 0, 7) || target.regionMatches(true, 0, "https://", 0, 8);
+    boolean asterisk = target.equals("*") && method.equals("OPTIONS");
+    if (!origin && !absolute && !asterisk) {
+      throw bad("the request target is not a path (origin form) or an absolute URL");
+    }
+    if (target.indexOf('#') >= 0) {
+      throw bad("the request target holds a fragment");
+    }
+    try {
+      URI uri = new URI(target);
+      if (absolute && (uri.getRawAuthority() == null || uri.getRawUserInfo() != null)) {
+        throw bad("the absolute request target has no host, or has user information");
+      }
+      return uri;
+    } catch (URISyntaxException e) {
+      throw bad("the request target is not a valid URI: " + e.getReason());
+    }
+  }
+
+  private static boolean isToken(String s) {
+    if (s.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+      if (!tchar) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A host (name, IPv4, or bracketed IPv6) with an optional port; nothing that could mean a path or a user. */
+  private static boolean isHost(String host) {
+    if (host.isEmpty() || host.length() > 300) {
+      return false;
+    }
+    for (int i = 0; i < host.length(); i++) {
+      char c = host.charAt(i);
+      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || "-._~:[]%!$&'()*+,;=".indexOf(c) >= 0;
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static long digits(String value) throws BadRequestException {
+    if (value.isEmpty() || value.length() > 18) {
+      throw bad("Content-Length is not a number of at most 18 digits");
+    }
+    long n = 0;
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < '0' || c > '9') {
+        throw bad("Content-Length is not one run of digits (no sign, no list)");
+      }
+      n = n * 10 + (c - '0');
+    }
+    return n;
+  }
+
+  private static String trimOws(String line, int from) {
+    int start = from;
+    int end = line.length();
+    while (start < end && (line.charAt(start) == ' ' || line.charAt(start) == '\t')) {
+      start++;
+    }
+    while (end > start && (line.charAt(end - 1) == ' ' || line.charAt(end - 1) == '\t')) {
+      end--;
+    }
+    return line.substring(start, end);
+  }
+
+  /** @return whether the comma-separated {@code value} holds {@code token}, in any case */
+  static boolean hasToken(String value, String token) {
+    for (String part : value.split(",")) {
+      if (part.trim().equalsIgnoreCase(token)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static BadRequestException bad(String reason) {
+    return new BadRequestException(400, reason);
+  }
+
+  /** Lines of the head, each without its line end, within the size limit; bytes as ISO-8859-1. */
+  private static final class LineReader {
+    private final ConnectionInput in;
+    private final byte[] buf;
+    private int used;
+    private int pending;
+
+    LineReader(ConnectionInput in, int maxBytes, int firstByte) {
+      this.in = in;
+      this.buf = new byte[maxBytes];
+      this.pending = firstByte;
+    }
+
+    String next() throws IOException {
+      int start = used;
+      while (true) {
+        if (used == buf.length) {
+          throw new BadRequestException(431, "the request head is larger than " + buf.length + " bytes");
+        }
+        int n;
+        if (pending >= 0) {
+          buf[used] = (byte) pending;
+          pending = -1;
+          n = 1;
+        } else {
+          n = in.readLine(buf, used, buf.length - used);
+        }
+        if (n < 0) {
+          throw new java.io.EOFException("the client closed the connection inside the request head");
+        }
+        used += n;
+        if (buf[used - 1] == '\n') {
+          int end = used - 1;
+          if (end > start && buf[end - 1] == '\r') {
+            end--;
+          }
+          for (int i = start; i < end; i++) {
+            if (buf[i] == '\r') {
+              throw bad("a CR that does not end a line");
+            }
+            if (buf[i] == 0) {
+              throw bad("a NUL byte in the request head");
+            }
+          }
+          return new String(buf, start, end - start, StandardCharsets.ISO_8859_1);
+        }
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RequestHead[" + method + " " + version + "]"; // never the target or fields: secrets
+  }
+
+  /** @return the method in upper case, as handlers compare it */
+  String methodUpper() {
+    return method.toUpperCase(Locale.ROOT);
+  }
+}
