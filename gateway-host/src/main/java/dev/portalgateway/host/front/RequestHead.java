@@ -251,13 +251,15 @@ record RequestHead(String method, String target, URI uri, String version, Header
   /** Lines of the head, each without its line end, within the size limit; bytes as ISO-8859-1. */
   private static final class LineReader {
     private final ConnectionInput in;
-    private final byte[] buf;
+    private final int maxBytes;
+    /** Grows as the head does, up to {@code maxBytes}: most heads are well under 1 KiB. */
+    private byte[] buf = new byte[1024];
     private int used;
     private int pending;
 
     LineReader(ConnectionInput in, int maxBytes, int firstByte) {
       this.in = in;
-      this.buf = new byte[maxBytes];
+      this.maxBytes = maxBytes;
       this.pending = firstByte;
     }
 
@@ -265,7 +267,10 @@ record RequestHead(String method, String target, URI uri, String version, Header
       int start = used;
       while (true) {
         if (used == buf.length) {
-          throw new BadRequestException(431, "the request head is larger than " + buf.length + " bytes");
+          if (buf.length >= maxBytes) {
+            throw new BadRequestException(431, "the request head is larger than " + maxBytes + " bytes");
+          }
+          buf = java.util.Arrays.copyOf(buf, Math.min(maxBytes, buf.length * 2));
         }
         int n;
         if (pending >= 0) {
