@@ -6,9 +6,11 @@
 #
 # Usage: bench/run-http-providers.sh [--dist DIR] [--bench-jar FILE] [--connections "16 64"]
 #          [--variants "jdk robaho"] [--access-log "off on"] [--rounds 2] [--warmup 10] [--duration 10]
-#          [--out DIR]
+#          [--path /x] [--out DIR]
 #
 #   --dist DIR        a laid-out dist/ to run; without it the script builds this checkout first
+#   --path P          what to ask the backend for: /x (1 KiB with Content-Length, the default),
+#                     /chunked (the same chunked), /chunked-64k (64 KiB chunked)
 #   --bench-jar FILE  LoadGenerator and BenchBackend (default bench/target/benchmarks.jar)
 #   --variants LIST   providers to compare; NAME+nodelay runs provider NAME with its TCP_NODELAY
 #                     JVM property set to true (the gateway sets robaho's itself; for jdk, a what-if)
@@ -25,6 +27,7 @@ DIST=""
 BENCH_JAR=""
 CONNECTIONS="16 64"
 VARIANTS="jdk robaho"
+BENCH_PATH="/x"
 ACCESS_LOGS="off on"
 ROUNDS=2
 WARMUP=10
@@ -37,6 +40,7 @@ while [[ $# -gt 0 ]]; do
     --bench-jar) BENCH_JAR=$2; shift 2 ;;
     --connections) CONNECTIONS=$2; shift 2 ;;
     --variants) VARIANTS=$2; shift 2 ;;
+    --path) BENCH_PATH=$2; shift 2 ;;
     --access-log) ACCESS_LOGS=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
@@ -191,11 +195,11 @@ EOF
     return 0
   fi
   local probe
-  probe=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/peer/backend/x" || true)
+  probe=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/peer/backend$BENCH_PATH" || true)
   [[ "$probe" == 200 ]] || notes+="probe answered $probe; "
 
   echo "  $tag" >&2
-  load "gateway-$variant-log$access" "http://127.0.0.1:$port/peer/backend/x" "$conns" "$dir/load.txt" "$gw"
+  load "gateway-$variant-log$access" "http://127.0.0.1:$port/peer/backend$BENCH_PATH" "$conns" "$dir/load.txt" "$gw"
 
   curl -fsS --max-time 5 "http://127.0.0.1:$admin/metrics" > "$dir/metrics.txt" 2>/dev/null || notes+="metrics failed; "
   local classes
@@ -240,7 +244,7 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "round $round of $ROUNDS"
   for conns in $CONNECTIONS; do
     echo "  r$round-backend-direct-c$conns" >&2
-    load "backend-direct" "http://127.0.0.1:$BACKEND_PORT/x" "$conns" "$OUT/r$round-backend-c$conns.txt" ""
+    load "backend-direct" "http://127.0.0.1:$BACKEND_PORT$BENCH_PATH" "$conns" "$OUT/r$round-backend-c$conns.txt" ""
     record "$round" "backend-direct" "-" "$conns" ""
     for access in $ACCESS_LOGS; do
       for variant in $VARIANTS; do

@@ -75,7 +75,13 @@ public final class BenchBackend {
     // Virtual threads, as the gateway uses: the handler never blocks for long, so this mostly
     // decides how the server hands requests over, the same way for both providers.
     server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-    server.createContext("/", exchange -> respond(exchange, body));
+    server.createContext("/", exchange -> respond(exchange, body, false));
+    // The same bodies chunked (no Content-Length), as streamed and model answers come: the case
+    // where small writes and delayed ACKs used to cost 40 ms (docs/performance.md).
+    server.createContext("/chunked", exchange -> respond(exchange, body, true));
+    byte[] body64k = new byte[64 * 1024];
+    Arrays.fill(body64k, (byte) 'x');
+    server.createContext("/chunked-64k", exchange -> respond(exchange, body64k, true));
     server.start();
     System.out.println("BenchBackend listening on 127.0.0.1:" + server.getAddress().getPort()
         + " (" + provider + ", " + bodyBytes + "-byte body)");
@@ -107,14 +113,14 @@ public final class BenchBackend {
     return p;
   }
 
-  private static void respond(HttpExchange exchange, byte[] body) throws IOException {
+  private static void respond(HttpExchange exchange, byte[] body, boolean chunked) throws IOException {
     try (exchange) {
       // Read whatever the request carried, so the connection is ready for the next request.
       try (InputStream in = exchange.getRequestBody()) {
         in.transferTo(OutputStream.nullOutputStream());
       }
       exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
-      exchange.sendResponseHeaders(200, body.length);
+      exchange.sendResponseHeaders(200, chunked ? 0 : body.length);
       exchange.getResponseBody().write(body);
     }
   }

@@ -1,23 +1,25 @@
 package dev.portalgateway.host.front;
 
+import java.time.Instant;
 import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 
 /** The {@code Date} field's value, formatted at most once per second (every response carries one). */
 final class HttpDate {
-  private static volatile long second = -1;
-  private static volatile String text = "";
+  /** The second and its text together, so a reader never pairs one second with another's text. */
+  private record Stamp(long second, String text) {}
+
+  private static volatile Stamp current = new Stamp(-1, "");
 
   private HttpDate() {}
 
   static String now() {
-    long now = System.currentTimeMillis() / 1000;
-    if (now != second) {
-      text = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.ofInstant(java.time.Instant.ofEpochSecond(now),
-          ZoneOffset.UTC));
-      second = now;
+    long second = System.currentTimeMillis() / 1000;
+    Stamp s = current;
+    if (s.second() != second) {
+      s = new Stamp(second, DateTimeFormatter.RFC_1123_DATE_TIME.format(Instant.ofEpochSecond(second).atOffset(ZoneOffset.UTC)));
+      current = s;
     }
-    return text;
+    return s.text();
   }
 }

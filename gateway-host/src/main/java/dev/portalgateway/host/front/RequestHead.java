@@ -7,7 +7,6 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * A request line and header fields, parsed strictly (RFC 9110, RFC 9112). The gateway stands in
@@ -306,10 +305,5 @@ record RequestHead(String method, String target, URI uri, String version, Header
   @Override
   public String toString() {
     return "RequestHead[" + method + " " + version + "]"; // never the target or fields: secrets
-  }
-
-  /** @return the method in upper case, as handlers compare it */
-  String methodUpper() {
-    return method.toUpperCase(Locale.ROOT);
   }
 }
