@@ -2,19 +2,14 @@ package dev.portalgateway.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.portalgateway.plugins.cache.McpNode;
 import dev.portalgateway.portal.crypto.PortalIdentity;
 import dev.portalgateway.portal.relay.DevRelay;
 import dev.portalgateway.portal.tunnel.DevTunnel;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,36 +28,16 @@ class McpSessionThroughRelayEndToEndTest {
   @TempDir
   Path dir;
 
-  private Process everything;
+  private ServerEverything everything;
   private DevRelay relay;
   private DevTunnel tunnel;
 
   @BeforeEach
   void start() throws Exception {
-    Path node = McpNode.defaultDirectory();
-    // Installs the pinned packages if .ci/run has not (the same check McpNode makes).
-    McpNode.start(McpNode.Mode.JSON).close();
-    ProcessBuilder pb = new ProcessBuilder("node", "--import", "./loopback.mjs",
-        "node_modules/@modelcontextprotocol/server-everything/dist/index.js", "streamableHttp")
-        .directory(node.toFile()).redirectError(dir.resolve("everything.stderr").toFile());
-    pb.environment().put("PORT", "0");
-    everything = pb.start();
-    BufferedReader out = new BufferedReader(new InputStreamReader(everything.getInputStream(), StandardCharsets.UTF_8));
-    int port = CompletableFuture.supplyAsync(() -> {
-      try {
-        for (String line; (line = out.readLine()) != null; ) {
-          if (line.startsWith("LISTENING ")) {
-            return Integer.parseInt(line.substring("LISTENING ".length()).trim());
-          }
-        }
-      } catch (IOException ignored) {
-        // Reported below.
-      }
-      return -1;
-    }).get(30, TimeUnit.SECONDS);
-    assertThat(port).as("server-everything started: %s", Files.readString(dir.resolve("everything.stderr"))).isPositive();
+    everything = ServerEverything.start(dir);
     relay = DevRelay.start(new InetSocketAddress("127.0.0.1", 0));
-    tunnel = DevTunnel.start(relay.url(), PortalIdentity.generate(), "everything", new InetSocketAddress("127.0.0.1", port));
+    tunnel = DevTunnel.start(relay.url(), PortalIdentity.generate(), "everything",
+        new InetSocketAddress("127.0.0.1", everything.port));
   }
 
   @AfterEach
@@ -74,8 +49,7 @@ class McpSessionThroughRelayEndToEndTest {
       relay.close();
     }
     if (everything != null) {
-      everything.destroy();
-      everything.waitFor(10, TimeUnit.SECONDS);
+      everything.close();
     }
   }
 
@@ -92,11 +66,7 @@ class McpSessionThroughRelayEndToEndTest {
     try (GatewayProcess gateway = GatewayProcess.serve(dir, config)) {
       awaitReady(gateway);
       String url = "http://127.0.0.1:" + gateway.port + "/peer/everything/mcp";
-      Process client = new ProcessBuilder("node", "pause-client.mjs", url, "5", "8000")
-          .directory(McpNode.defaultDirectory().toFile()).redirectErrorStream(true).start();
-      String output = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(client.waitFor(120, TimeUnit.SECONDS)).isTrue();
-      assertThat(client.exitValue()).as(output).isZero();
+      String output = ServerEverything.runNode("pause-client.mjs", url, "5", "8000");
       List<String> calls = output.lines().filter(l -> l.startsWith("{\"cycle\"")).toList();
       assertThat(calls).as(output).hasSize(5);
       for (int cycle = 1; cycle <= 5; cycle++) {

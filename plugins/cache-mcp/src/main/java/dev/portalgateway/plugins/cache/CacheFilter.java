@@ -31,16 +31,21 @@ final class CacheFilter implements Filter {
       "prompts", List.of("prompts/list", "prompts/get"),
       "resources", List.of("resources/list", "resources/templates/list", "resources/read"));
 
+  /** The MCP session header (Streamable HTTP). */
+  static final String SESSION_HEADER = "Mcp-Session-Id";
+
   private final CacheSettings settings;
   private final ResponseCache cache;
+  private final McpSessions sessions;
   private final HttpCachePolicy http;
   private final Telemetry telemetry;
   private final Clock clock;
   private volatile boolean sized;
 
-  CacheFilter(CacheSettings settings, ResponseCache cache, Telemetry telemetry, Clock clock) {
+  CacheFilter(CacheSettings settings, ResponseCache cache, McpSessions sessions, Telemetry telemetry, Clock clock) {
     this.settings = settings;
     this.cache = cache;
+    this.sessions = sessions;
     this.http = new HttpCachePolicy(settings.http().maxTtl());
     this.telemetry = telemetry;
     this.clock = clock;
@@ -61,6 +66,11 @@ final class CacheFilter implements Filter {
     if (method.equals("POST") && isJson(request.headers().first("Content-Type"))) {
       return mcp(request, chain);
     }
+    String session = request.headers().first(SESSION_HEADER);
+    if (method.equals("DELETE") && session != null) {
+      sessions.ended(request.route(), session); // the client ends its session: nothing of it is served again
+      return bypass(request, chain, "mcp");
+    }
     if (settings.http().enabled() && (method.equals("GET") || method.equals("HEAD"))) {
       return http(request, chain);
     }
@@ -76,12 +86,29 @@ final class CacheFilter implements Filter {
     if (call == null) {
       return bypass(forwarded, chain, "mcp");
     }
+    String session = request.headers().first(SESSION_HEADER);
+    if (call.method().equals("initialize")) {
+      Response response = miss(forwarded, chain, "mcp");
+      String started = response.headers().first(SESSION_HEADER);
+      if (response.status() == 200 && started != null) {
+        sessions.started(request.route(), started, call.canonicalParams());
+      }
+      return response;
+    }
     Duration ttl = call.toolName() != null ? settings.mcp().tools().get(call.toolName())
         : call.method().equals("tools/call") ? null : settings.mcp().ttl().get(call.method());
     if (ttl == null) {
-      return miss(forwarded, chain, "mcp"); // a call, but not a cacheable one: always goes upstream
+      // A call, but not a cacheable one: always goes upstream.
+      return ended(request, miss(forwarded, chain, "mcp"), session);
     }
-    String key = mcpKey(request, call);
+    String fingerprint = session == null ? null : sessions.fingerprint(request.route(), session);
+    if (session != null && fingerprint == null) {
+      // A session this gateway did not see start (another replica, a restart, a made-up id) or
+      // that ended: only the server can answer, and its status (400, 404) tells the client to
+      // start again. Nothing is stored for it either.
+      return ended(request, miss(forwarded, chain, "mcp"), session);
+    }
+    String key = mcpKey(request, call, session, fingerprint);
     boolean stream = McpAnswers.wantsStream(request.headers().first("Accept"));
     if (cache.get(key) instanceof ResponseCache.McpEntry hit) {
       telemetry.request("mcp", "hit");
@@ -98,7 +125,7 @@ final class CacheFilter implements Filter {
     ResponseCache.Leader leader = (ResponseCache.Leader) flight;
     ResponseCache.Entry stored = null;
     try {
-      Response response = chain.proceed(forwarded);
+      Response response = ended(request, chain.proceed(forwarded), session);
       telemetry.request("mcp", "miss");
       String type = response.headers().first("Content-Type");
       if (response.status() != 200 || !(isJson(type) || isEventStream(type))) {
@@ -122,17 +149,42 @@ final class CacheFilter implements Filter {
     }
   }
 
-  private String mcpKey(Request request, McpCall call) {
+  /**
+   * What an answer may depend on, so that it is never served to a request it was not made for: the
+   * route, method, endpoint path, protocol version and params, always the caller (principal), and
+   * the session (the server may tailor answers to it: capabilities, private resources). A method
+   * in {@code mcp.shared} is keyed by the fingerprint of the session's {@code initialize} instead
+   * of its id, so sessions of one caller that declared the same thing share entries. A stateless
+   * server (no session id) is keyed by caller and request.
+   */
+  private String mcpKey(Request request, McpCall call, String session, String fingerprint) {
     String version = request.headers().first("Mcp-Protocol-Version");
-    // The path is part of the key: one route may serve several MCP endpoints (/github/mcp, /jira/mcp).
-    StringBuilder key = new StringBuilder(96).append("mcp\0").append(request.route()).append('\0').append(call.method())
-        .append('\0').append(request.upstreamPath()).append('\0').append(version == null ? "" : version).append('\0')
-        .append(call.canonicalParams());
-    if (settings.mcp().perPrincipal().contains(call.method())) {
-      Principal p = request.attribute(StandardAttributes.PRINCIPAL);
-      key.append('\0').append(p == null ? "anonymous" : p.source() + ':' + p.id());
+    Principal p = request.attribute(StandardAttributes.PRINCIPAL);
+    String scope;
+    if (session == null) {
+      scope = "stateless";
+    } else if (settings.mcp().shared().contains(call.method())) {
+      scope = "declared:" + fingerprint;
+    } else {
+      scope = "session:" + session;
     }
-    return key.toString();
+    // The path is part of the key: one route may serve several MCP endpoints (/github/mcp, /jira/mcp).
+    return new StringBuilder(128).append("mcp\0").append(request.route()).append('\0').append(call.method())
+        .append('\0').append(request.upstreamPath()).append('\0').append(version == null ? "" : version).append('\0')
+        .append(call.canonicalParams()).append('\0').append(p == null ? "anonymous" : p.source() + ':' + p.id())
+        .append('\0').append(scope).toString();
+  }
+
+  /**
+   * Notes a session the server no longer knows: its answer to a request in that session was 400 or
+   * 404. The answer came from the server (the gateway's own refusals, a lease that is away, do not
+   * reach here as responses), so the session is over.
+   */
+  private Response ended(Request request, Response response, String session) {
+    if (session != null && (response.status() == 400 || response.status() == 404)) {
+      sessions.ended(request.route(), session);
+    }
+    return response;
   }
 
   /** Drops a lease's entries that a list_changed notification made stale. */

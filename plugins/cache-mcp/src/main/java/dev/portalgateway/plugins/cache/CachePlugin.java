@@ -48,7 +48,9 @@ public final class CachePlugin implements GatewayPlugin {
     CacheSettings settings = CacheSettings.from(config);
     Telemetry telemetry = new Telemetry(context);
     ResponseCache shared = cache(settings, telemetry);
-    CacheFilter filter = new CacheFilter(settings, shared, telemetry, context.clock());
+    // Lasting: sessions started before a reload are still known after it.
+    McpSessions sessions = context.lasting(McpSessions.class, lifetime -> new McpSessions(settings.mcp().sessionIdle()));
+    CacheFilter filter = new CacheFilter(settings, shared, sessions, telemetry, context.clock());
     context.adminEndpoint("purge", request -> {
       if (!request.method().equals("POST")) {
         throw new ProblemException(Problem.of(405, "method-not-allowed", "Method Not Allowed",

@@ -31,13 +31,18 @@ record CacheSettings(Long maxBytes, Long maxEntryBytes, Long maxRequestBytes, Li
    *
    * @param ttl per cacheable method, how long an answer is kept; methods not listed are never cached
    * @param tools per tool name, how long a {@code tools/call} answer is kept; other tools are never cached
-   * @param perPrincipal methods whose answers are kept per caller (API key, SSO subject), never shared
+   * @param shared methods whose answers may be shared between sessions of one caller that declared
+   *     the same thing in {@code initialize}; every other method is answered per session and caller
+   * @param sessionIdle how long a session this plugin saw start is remembered without a request
+   * @param perPrincipal the setting before sessions: refused with a message saying what replaced it
    */
-  record Mcp(Map<String, Duration> ttl, Map<String, Duration> tools, List<String> perPrincipal) {
+  record Mcp(Map<String, Duration> ttl, Map<String, Duration> tools, List<String> shared, Duration sessionIdle,
+      List<String> perPrincipal) {
     Mcp {
       ttl = ttl == null ? DEFAULT_TTL : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(ttl));
       tools = tools == null ? Map.of() : Map.copyOf(tools);
-      perPrincipal = perPrincipal == null ? List.of("resources/read", "tools/call") : List.copyOf(perPrincipal);
+      shared = shared == null ? List.of() : List.copyOf(shared);
+      sessionIdle = sessionIdle == null ? Duration.ofHours(1) : sessionIdle;
     }
   }
 
@@ -60,7 +65,7 @@ record CacheSettings(Long maxBytes, Long maxEntryBytes, Long maxRequestBytes, Li
     maxEntryBytes = maxEntryBytes == null ? 1024L * 1024 : maxEntryBytes;
     maxRequestBytes = maxRequestBytes == null ? 64L * 1024 : maxRequestBytes;
     leases = leases == null ? List.of() : List.copyOf(leases);
-    mcp = mcp == null ? new Mcp(null, null, null) : mcp;
+    mcp = mcp == null ? new Mcp(null, null, null, null, null) : mcp;
     http = http == null ? new Http(null, null) : http;
     singleFlightTimeout = singleFlightTimeout == null ? Duration.ofSeconds(30) : singleFlightTimeout;
   }
@@ -102,6 +107,20 @@ record CacheSettings(Long maxBytes, Long maxEntryBytes, Long maxRequestBytes, Li
       positive(errors, p + ".mcp.ttl." + method, ttl);
     });
     s.mcp().tools().forEach((tool, ttl) -> positive(errors, p + ".mcp.tools." + tool, ttl));
+    if (s.mcp().perPrincipal() != null) {
+      errors.add(p + ".mcp.per_principal: no longer a setting. Every cached answer is now kept per MCP session and "
+          + "caller (answers may depend on both); remove per_principal, and list under mcp.shared the methods whose "
+          + "answers may be shared between sessions of one caller that declared the same capabilities, such as "
+          + "mcp.shared: [tools/list]");
+    }
+    for (String method : s.mcp().shared()) {
+      if (!s.mcp().ttl().containsKey(method) && !method.equals("tools/call")) {
+        errors.add(p + ".mcp.shared: " + method + " is not a cached method (mcp.ttl)");
+      }
+    }
+    if (s.mcp().sessionIdle().isZero() || s.mcp().sessionIdle().isNegative()) {
+      errors.add(p + ".mcp.session_idle: set a time above zero, such as 1h");
+    }
     positive(errors, p + ".http.max_ttl", s.http().maxTtl());
     if (s.singleFlightTimeout().isZero() || s.singleFlightTimeout().isNegative()) {
       errors.add(p + ".single_flight_timeout: set a timeout above zero, such as 30s");
