@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code @modelcontextprotocol/server-everything}: a client that declares sampling, elicitation
  * and roots gets 16 tools, one that declares none gets 13), with the official SDK client, through
  * the built gateway: each session gets exactly what the server gives it, never another session's
- * list; a session the gateway did not see start gets the server's own answer, not a cached 200;
+ * list, never another session's private resource; a session the gateway did not see start gets the
+ * server's own answer, not a cached 200;
  * and a session's second list is a hit, also after a configuration reload.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -81,6 +82,12 @@ class McpSessionCacheEndToEndTest {
           assertThat(out).as("caps=%s", caps).contains("\"xcache\":[\"MISS\",\"HIT\"]");
         }
       }
+
+      // A resource the server made for one session only: cached for that session, never served to another.
+      String creator = ServerEverything.runNode("private-resource.mjs", url, "create", "secret.gz");
+      assertThat(creator).contains("\"reads\":[{\"ok\":true", "},{\"ok\":true", "\"xcache\":[\"MISS\",\"HIT\"]");
+      String other = ServerEverything.runNode("private-resource.mjs", url, "read", "secret.gz");
+      assertThat(other).contains("\"ok\":false", "not found", "\"xcache\":[\"MISS\"]");
 
       // A made-up session id: the server's own answer (it does not know the session), never a cached 200.
       HttpResponse<String> directMadeUp = toolsList(direct, "made-up-session");

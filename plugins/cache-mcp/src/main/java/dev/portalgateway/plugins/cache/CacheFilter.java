@@ -106,18 +106,21 @@ final class CacheFilter implements Filter {
       // A session this gateway did not see start (another replica, a restart, a made-up id) or
       // that ended: only the server can answer, and its status (400, 404) tells the client to
       // start again. Nothing is stored for it either.
+      telemetry.mcpCall(call.method(), "unknown_session");
       return ended(request, miss(forwarded, chain, "mcp"), session);
     }
     String key = mcpKey(request, call, session, fingerprint);
     boolean stream = McpAnswers.wantsStream(request.headers().first("Accept"));
     if (cache.get(key) instanceof ResponseCache.McpEntry hit) {
       telemetry.request("mcp", "hit");
+      telemetry.mcpCall(call.method(), "hit");
       return McpAnswers.answer(hit.result(), call.idJson(), stream, Headers.of("X-Cache", "HIT"));
     }
     ResponseCache.Flight flight = cache.join(key);
     if (flight instanceof ResponseCache.Follower follower) {
       if (ResponseCache.await(follower, settings.singleFlightTimeout()) instanceof ResponseCache.McpEntry shared) {
         telemetry.request("mcp", "coalesced");
+        telemetry.mcpCall(call.method(), "coalesced");
         return McpAnswers.answer(shared.result(), call.idJson(), stream, Headers.of("X-Cache", "HIT"));
       }
       return miss(forwarded, chain, "mcp");
@@ -127,6 +130,7 @@ final class CacheFilter implements Filter {
     try {
       Response response = ended(request, chain.proceed(forwarded), session);
       telemetry.request("mcp", "miss");
+      telemetry.mcpCall(call.method(), "miss");
       String type = response.headers().first("Content-Type");
       if (response.status() != 200 || !(isJson(type) || isEventStream(type))) {
         return watched(request, response).withHeader("X-Cache", "MISS");

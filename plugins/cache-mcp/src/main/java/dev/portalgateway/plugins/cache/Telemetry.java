@@ -11,6 +11,7 @@ import java.util.Map;
 final class Telemetry {
   private final PluginContext context;
   private final PluginMetrics.Counter requests;
+  private final PluginMetrics.Counter mcpCalls;
   private final PluginMetrics.Counter evictions;
   private final PluginMetrics.Counter invalidations;
   private final PluginMetrics.Gauge bytes;
@@ -21,6 +22,8 @@ final class Telemetry {
     PluginMetrics m = context.metrics();
     requests = m.counter("requests_total", "Requests by kind (mcp, http) and result (hit, miss, bypass); "
         + "coalesced counts misses answered by another request's upstream call.", "kind", "result");
+    mcpCalls = m.counter("mcp_calls_total", "Cacheable MCP calls by method and result (hit, miss, coalesced, "
+        + "unknown_session: a session this gateway did not see start, always forwarded).", "method", "result");
     evictions = m.counter("evictions_total", "Entries evicted, by cause (size, expired).", "cause");
     invalidations = m.counter("invalidations_total", "Entries dropped by list_changed notifications (tools, prompts, "
         + "resources) or by a purge.", "reason");
@@ -30,6 +33,11 @@ final class Telemetry {
 
   void request(String kind, String result) {
     requests.inc(kind, result);
+  }
+
+  /** @param method a cacheable method (bounded by the configuration), never a value from a request alone */
+  void mcpCall(String method, String result) {
+    mcpCalls.inc(method, result);
   }
 
   void evicted(RemovalCause cause) {
