@@ -114,6 +114,45 @@ class McpSessionCacheEndToEndTest {
     }
   }
 
+  @Test
+  void anotherApiKeyNeverGetsAnEntryEvenInTheSameSession() throws Exception {
+    Path configFile = dir.resolve("gateway.yaml");
+    Files.writeString(configFile, """
+        server:
+          listen: "127.0.0.1:0"
+          admin_listen: "127.0.0.1:0"
+        relay:
+          enabled: false
+        upstreams:
+          everything: "http://127.0.0.1:%d"
+        plugins:
+          auth-apikey:
+            keys_file: "keys.yaml"
+          cache-mcp: {}
+        """.formatted(everything.port));
+    String keyA = addKey(configFile, "alice");
+    String keyB = addKey(configFile, "bob");
+    try (GatewayProcess gateway = GatewayProcess.serve(dir, configFile)) {
+      String url = "http://127.0.0.1:" + gateway.port + "/peer/everything/mcp";
+      String session = initialize(url, keyA);
+      assertThat(toolsList(url, session, keyA).headers().firstValue("X-Cache")).hasValue("MISS");
+      assertThat(toolsList(url, session, keyA).headers().firstValue("X-Cache")).hasValue("HIT");
+      // Another key that presents the same session id (copied, or guessed) is another caller.
+      HttpResponse<String> other = toolsList(url, session, keyB);
+      assertThat(other.headers().firstValue("X-Cache")).hasValue("MISS");
+    }
+  }
+
+  private String addKey(Path configFile, String name) throws Exception {
+    GatewayProcess.Result made = GatewayProcess.run(dir, "add-key", "--name", name, "--generate", "--config",
+        configFile.toString());
+    assertThat(made.exitCode()).as(made.stderr()).isZero();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^export GATEWAY_KEY=(sk_live_\\S+)$")
+        .matcher(made.stdout());
+    assertThat(m.find()).as(made.stdout()).isTrue();
+    return m.group(1);
+  }
+
   private static String names(String clientOutput) {
     String line = clientOutput.lines().filter(l -> l.startsWith("{\"ok\":true")).findFirst()
         .orElseThrow(() -> new AssertionError("no result from the client:\n" + clientOutput));
@@ -122,25 +161,36 @@ class McpSessionCacheEndToEndTest {
 
   /** Starts a session with raw JSON-RPC over HTTP, as any client does, and returns its id. */
   private String initialize(String url) throws Exception {
-    HttpResponse<String> r = post(url, null, """
+    return initialize(url, null);
+  }
+
+  private String initialize(String url, String key) throws Exception {
+    HttpResponse<String> r = post(url, null, key, """
         {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",\
         "capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     String session = r.headers().firstValue("Mcp-Session-Id").orElseThrow();
-    post(url, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+    post(url, session, key, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
     return session;
   }
 
   private HttpResponse<String> toolsList(String url, String session) throws Exception {
-    return post(url, session, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\",\"params\":{}}");
+    return toolsList(url, session, null);
   }
 
-  private HttpResponse<String> post(String url, String session, String json) throws Exception {
+  private HttpResponse<String> toolsList(String url, String session, String key) throws Exception {
+    return post(url, session, key, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\",\"params\":{}}");
+  }
+
+  private HttpResponse<String> post(String url, String session, String key, String json) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
         .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
         .header("Mcp-Protocol-Version", "2025-06-18").POST(HttpRequest.BodyPublishers.ofString(json));
     if (session != null) {
       b.header("Mcp-Session-Id", session);
+    }
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
     }
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
