@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Throughput of the gateway with the auth-apikey plugin off and on, in one run on one machine.
-# Both configurations proxy GET /peer/backend/x to BenchBackend on loopback; "on" enables
-# plugins.auth-apikey with a keys file holding one key (made with the gateway's add-key command)
-# and sends that key as "Authorization: Bearer ..." on every request. The two alternate within
+# Throughput of the gateway with an authentication plugin off and on, in one run on one machine.
+# Both configurations proxy GET /peer/backend/x to BenchBackend on loopback. With --auth apikey
+# (the default), "on" enables plugins.auth-apikey with a keys file holding one key (made with the
+# gateway's add-key command) and sends that key as "Authorization: Bearer ..." on every request.
+# With --auth sso-oauth, "on" enables plugins.sso-oauth trusting BenchIssuer (a loopback issuer
+# with discovery and a JWKS), and each request sends the next of --tokens distinct RS256 JWTs
+# (LoadGenerator --header-file), so the plugin verifies many different tokens, not one. The two alternate within
 # each round, and which goes first swaps from round to round (off, on | on, off | off, on ...),
 # so that neither is favoured by a machine that speeds up or slows down during the run.
 #
-# Usage: bench/run-auth-apikey.sh [--dist DIR] [--bench-jar FILE] [--connections "16 64"]
+# Usage: bench/run-auth-apikey.sh [--auth apikey|sso-oauth] [--tokens 20000] [--dist DIR] [--bench-jar FILE] [--connections "16 64"]
 #          [--rounds 3] [--warmup 10] [--duration 10] [--provider jdk] [--access-log on] [--out DIR]
 #
+#   --auth NAME       the plugin measured: apikey (auth-apikey) or sso-oauth (default apikey)
+#   --tokens N        sso-oauth: distinct tokens the load cycles through (default 20000, twice the
+#                     plugin's default token cache: most requests need a signature check)
 #   --dist DIR        a laid-out dist/ with portal-gateway.jar and plugins/auth-apikey.jar
 #                     (default dist/; build it first with ./mvnw -q package -DskipTests)
 #   --bench-jar FILE  LoadGenerator and BenchBackend (default bench/target/benchmarks.jar)
@@ -40,9 +46,13 @@ DURATION=10
 PROVIDER=jdk
 ACCESS_LOG=on
 OUT=""
+AUTH=apikey
+TOKENS=20000
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --auth) AUTH=$2; shift 2 ;;
+    --tokens) TOKENS=$2; shift 2 ;;
     --dist) DIST=$2; shift 2 ;;
     --bench-jar) BENCH_JAR=$2; shift 2 ;;
     --connections) CONNECTIONS=$2; shift 2 ;;
@@ -67,18 +77,24 @@ pick_jdk
 BENCH_JAR=${BENCH_JAR:-$REPO/bench/target/benchmarks.jar}
 DIST=$(cd "$DIST" 2>/dev/null && pwd) || fail "no directory $DIST; build with ./mvnw -q package -DskipTests"
 [[ -f "$DIST/portal-gateway.jar" ]] || fail "$DIST/portal-gateway.jar is missing; build with ./mvnw -q package -DskipTests"
-[[ -f "$DIST/plugins/auth-apikey.jar" ]] || fail "$DIST/plugins/auth-apikey.jar is missing; build with ./mvnw -q package -DskipTests"
+case "$AUTH" in
+  apikey) PLUGIN=auth-apikey ;;
+  sso-oauth) PLUGIN=sso-oauth ;;
+  *) fail "--auth is apikey or sso-oauth, not '$AUTH'" ;;
+esac
+[[ "$TOKENS" =~ ^[1-9][0-9]*$ ]] || fail "--tokens must be a positive number"
+[[ -f "$DIST/plugins/$PLUGIN.jar" ]] || fail "$DIST/plugins/$PLUGIN.jar is missing; build with ./mvnw -q package -DskipTests"
 [[ -f "$BENCH_JAR" ]] || fail "$BENCH_JAR is missing; build with ./mvnw -q package -DskipTests"
 command -v curl > /dev/null || fail "curl is needed for the probes"
 
-OUT=${OUT:-$REPO/bench/results/auth-apikey-$(date +%Y%m%d-%H%M%S)}
+OUT=${OUT:-$REPO/bench/results/$PLUGIN-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-# Both configurations load the same plugins directory, holding only auth-apikey.jar: they differ
-# in the plugins: section alone, not in what the gateway finds at start-up.
+# Both configurations load the same plugins directory, holding only the measured plugin's jar:
+# they differ in the plugins: section alone, not in what the gateway finds at start-up.
 PLUGINS=$OUT/plugins
 mkdir -p "$PLUGINS"
-ln -sf "$DIST/plugins/auth-apikey.jar" "$PLUGINS/auth-apikey.jar"
+ln -sf "$DIST/plugins/$PLUGIN.jar" "$PLUGINS/$PLUGIN.jar"
 KEYS_FILE=$OUT/keys/keys.yaml     # absolute: the same file for every "on" gateway
 mkdir -p "$OUT/keys"
 
@@ -99,7 +115,7 @@ metric() {
   echo "kernel: $(uname -r)"
   echo "java: $("$JAVA" -version 2>&1 | head -1)"
   echo "warmup: ${WARMUP}s, measure: ${DURATION}s, rounds: $ROUNDS, connections: $CONNECTIONS"
-  echo "http_provider: $PROVIDER, access log: $ACCESS_LOG, relay: off"
+  echo "http_provider: $PROVIDER, access log: $ACCESS_LOG, relay: off, plugin: $PLUGIN$([[ $AUTH == sso-oauth ]] && echo ", $TOKENS distinct tokens")"
   # Anything already busy on the machine will compete with the runs: say how much there is.
   b0=$(busy_ticks); sleep 3; b1=$(busy_ticks)
   echo "machine busy before the runs: $(seconds "$b0" "$b1") CPU-seconds in 3 s (of $(( 3 * $(nproc) )))"
@@ -126,7 +142,9 @@ load() {
   local label=$1 url=$2 conns=$3 log=$4 gw=$5 h
   shift 5
   local header_args=()
-  for h in "$@"; do header_args+=(--header "$h"); done
+  for h in "$@"; do
+    if [[ "$h" == @* ]]; then header_args+=(--header-file "${h#@}"); else header_args+=(--header "$h"); fi
+  done
   "$JAVA" -cp "$BENCH_JAR" dev.portalgateway.bench.LoadGenerator \
     --url "$url" --connections "$conns" --warmup "${WARMUP}s" --duration "${DURATION}s" --label "$label" \
     ${header_args[@]+"${header_args[@]}"} > "$log" 2>&1 &
@@ -178,11 +196,18 @@ relay:
 upstreams:
   backend: "http://127.0.0.1:$BACKEND_PORT"
 EOF
-  if [[ "$2" == on ]]; then
+  if [[ "$2" == on && $AUTH == apikey ]]; then
     cat >> "$1" <<EOF
 plugins:
   auth-apikey:
     keys_file: "$KEYS_FILE"
+EOF
+  elif [[ "$2" == on ]]; then
+    cat >> "$1" <<EOF
+plugins:
+  sso-oauth:
+    issuers: ["$ISSUER"]
+    audiences: ["bench-gateway"]
 EOF
   fi
 }
@@ -190,6 +215,18 @@ EOF
 start_bench_backend 3h
 echo "backend on 127.0.0.1:$BACKEND_PORT"
 
+if [[ $AUTH == sso-oauth ]]; then
+  # The issuer, and its tokens: one "Authorization: Bearer ..." line each, for --header-file.
+  TOKENS_FILE=$OUT/tokens.txt
+  "$JAVA" -cp "$BENCH_JAR" dev.portalgateway.bench.BenchIssuer "$TOKENS_FILE" "$TOKENS" bench-gateway \
+    > "$OUT/issuer.log" 2>&1 &
+  ISSUER_PID=$!
+  STARTED_PIDS+=("$ISSUER_PID")
+  wait_for_match "$OUT/issuer.log" '^ISSUER ' 120 "$ISSUER_PID" || fail "BenchIssuer did not start: $(tail -5 "$OUT/issuer.log")"
+  ISSUER=$(sed -n 's/^ISSUER //p' "$OUT/issuer.log")
+  FIRST_TOKEN=$(head -1 "$TOKENS_FILE")
+  echo "issuer $ISSUER, $(wc -l < "$TOKENS_FILE") tokens"
+else
 # The key, made once with the gateway's own command against an "on" config, for every "on" run.
 # add-key prints it on standard output, among other lines; only the first line (the id) is kept.
 mkdir -p "$OUT/keygen-data"
@@ -202,6 +239,7 @@ head -1 <<<"$ADD_KEY_OUT" > "$OUT/add-key.out"
 unset ADD_KEY_OUT
 [[ -f "$KEYS_FILE" ]] || fail "add-key did not write $KEYS_FILE"
 echo "$(cat "$OUT/add-key.out")"
+fi
 
 # probe URL [HEADER]: the status of one GET. The header is read from standard input, so that
 # the key stays off curl's command line.
@@ -238,17 +276,22 @@ gateway_run() {
   if [[ $config == on ]]; then
     code=$(probe "$url")
     [[ "$code" == 401 ]] || fail "$tag: a request without a key got $code, not 401: is the plugin on?"
-    code=$(probe "$url" "Authorization: Bearer $KEY")
-    [[ "$code" == 200 ]] || fail "$tag: a request with the key got $code, not 200"
-    headers=("Authorization: Bearer $KEY")
-    notes+="probes: 401 without the key, 200 with it; "
+    if [[ $AUTH == apikey ]]; then
+      code=$(probe "$url" "Authorization: Bearer $KEY")
+      headers=("Authorization: Bearer $KEY")
+    else
+      code=$(probe "$url" "$FIRST_TOKEN")
+      headers=("@$TOKENS_FILE")
+    fi
+    [[ "$code" == 200 ]] || fail "$tag: a request with the credential got $code, not 200"
+    notes+="probes: 401 without a credential, 200 with one; "
   else
     code=$(probe "$url")
     [[ "$code" == 200 ]] || fail "$tag: a request without a key got $code, not 200"
   fi
 
   echo "  $tag" >&2
-  load "gateway-apikey-$config" "$url" "$conns" "$dir/load.txt" "$gw" ${headers[@]+"${headers[@]}"}
+  load "gateway-$AUTH-$config" "$url" "$conns" "$dir/load.txt" "$gw" ${headers[@]+"${headers[@]}"}
   unset headers
 
   local errors non2xx warmup_errors stuck requests
@@ -264,7 +307,14 @@ gateway_run() {
     || fail "$tag: /metrics failed"
   local sent
   sent=$(field sent "$LOAD_RESULT")
-  if [[ $config == on ]]; then
+  if [[ $config == on && $AUTH == sso-oauth ]]; then
+    local ok
+    ok=$(metric "$dir/metrics.txt" portal_gateway_sso_oauth_authentications_total 'result="ok"')
+    [[ -n "$ok" ]] || fail "$tag: no sso-oauth 'ok' count in /metrics: was the plugin on?"
+    awk -v a="$ok" -v r="$requests" 'BEGIN {exit !(a + 0 >= r + 0)}' \
+      || fail "$tag: the plugin let $ok requests through, fewer than the $requests measured"
+    notes+="plugin let $ok through (sent $sent + 1 probe); "
+  elif [[ $config == on ]]; then
     # Proof that the plugin let the load through: it counted every request it allowed.
     local allowed missing bcrypt
     allowed=$(metric "$dir/metrics.txt" portal_gateway_auth_apikey_requests_total 'outcome="allowed"')
@@ -275,8 +325,8 @@ gateway_run() {
       || fail "$tag: the plugin allowed $allowed requests, fewer than the $requests measured"
     notes+="plugin allowed $allowed (sent $sent + 1 probe), missing key $missing, bcrypt checks $bcrypt; "
   else
-    ! grep -q '^portal_gateway_auth_apikey_' "$dir/metrics.txt" \
-      || fail "$tag: /metrics has auth-apikey metrics, but the plugin should be off"
+    ! grep -q '^portal_gateway_auth_apikey_\|^portal_gateway_sso_oauth_' "$dir/metrics.txt" \
+      || fail "$tag: /metrics has the plugin's metrics, but the plugin should be off"
   fi
   local classes
   classes=$(grep '^portal_gateway_requests_total{' "$dir/metrics.txt" 2>/dev/null \

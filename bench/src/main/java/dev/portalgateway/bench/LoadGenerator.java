@@ -39,7 +39,7 @@ import java.util.concurrent.locks.LockSupport;
  * java -cp bench/target/benchmarks.jar dev.portalgateway.bench.LoadGenerator \
  *     --url http://127.0.0.1:8080/peer/backend/x --connections 16 --warmup 5s --duration 10s \
  *     [--rate 1000] [--method POST --body '{"a":1}' | --body-file F] \
- *     [--header "Authorization: Bearer t"]... [--timeout 10s] [--max-requests N] [--label NAME]
+ *     [--header "Authorization: Bearer t"]... [--header-file FILE] [--timeout 10s] [--max-requests N] [--label NAME]
  * </pre>
  *
  * <p>It runs for warm-up plus duration and stops by itself, or earlier once {@code --max-requests}
@@ -66,9 +66,13 @@ public final class LoadGenerator {
    * @param rate requests per second in total for an open loop; 0 for a closed loop
    * @param method the request method
    * @param body the request body, sent with {@code Content-Length}; empty for none
+   * @param varyingHeaders one request field per line, {@code Name: value}, of which each request
+   *     sends the next (connection i starts at line i and steps by the connection count): many
+   *     distinct credentials, say; empty for none
    */
   record Options(URI url, int connections, Duration warmup, Duration duration, List<String> headers,
-      long maxRequests, Duration timeout, String label, double rate, String method, byte[] body) {
+      long maxRequests, Duration timeout, String label, double rate, String method, byte[] body,
+      List<String> varyingHeaders) {
 
     boolean openLoop() {
       return rate > 0;
@@ -82,7 +86,7 @@ public final class LoadGenerator {
     } catch (IllegalArgumentException e) {
       System.err.println("LoadGenerator: " + e.getMessage());
       System.err.println("usage: LoadGenerator --url http://HOST:PORT/PATH [--connections 16] [--warmup 5s]"
-          + " [--duration 10s] [--rate N] [--method GET] [--body TEXT | --body-file FILE] [--header 'Name: value']..."
+          + " [--duration 10s] [--rate N] [--method GET] [--body TEXT | --body-file FILE] [--header 'Name: value']... [--header-file FILE]"
           + " [--timeout 10s] [--max-requests 10000000] [--label NAME]");
       System.exit(2);
       return;
@@ -104,6 +108,7 @@ public final class LoadGenerator {
     double rate = 0;
     String method = "GET";
     byte[] body = new byte[0];
+    List<String> varying = List.of();
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (i + 1 >= args.length) {
@@ -128,6 +133,21 @@ public final class LoadGenerator {
         case "--rate" -> rate = Double.parseDouble(value);
         case "--method" -> method = value.toUpperCase(Locale.ROOT);
         case "--body" -> body = value.getBytes(StandardCharsets.UTF_8);
+        case "--header-file" -> {
+          try {
+            varying = Files.readAllLines(Path.of(value)).stream().filter(l -> !l.isBlank()).toList();
+          } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read --header-file " + value + ": " + e.getMessage());
+          }
+          for (String line : varying) {
+            if (line.indexOf(':') <= 0) {
+              throw new IllegalArgumentException("--header-file lines are 'Name: value', got '" + line + "'");
+            }
+          }
+          if (varying.isEmpty()) {
+            throw new IllegalArgumentException("--header-file " + value + " has no lines");
+          }
+        }
         case "--body-file" -> {
           try {
             body = Files.readAllBytes(Path.of(value));
@@ -152,7 +172,7 @@ public final class LoadGenerator {
       throw new IllegalArgumentException("--method must be a method name such as GET or POST");
     }
     return new Options(url, connections, warmup, duration, List.copyOf(headers), maxRequests, timeout,
-        label == null ? url.getPath() : label, rate, method, body);
+        label == null ? url.getPath() : label, rate, method, body, varying);
   }
 
   /** {@code 10s}, {@code 500ms}, {@code 2m}, {@code 1h}, or a bare number of seconds. */
@@ -178,7 +198,13 @@ public final class LoadGenerator {
   }
 
   static Summary run(Options options) {
-    byte[] request = requestBytes(options);
+    // Every distinct request is built once, before the load: nothing per request but the write.
+    byte[][] requests;
+    if (options.varyingHeaders().isEmpty()) {
+      requests = new byte[][] {requestBytes(options, null)};
+    } else {
+      requests = options.varyingHeaders().stream().map(h -> requestBytes(options, h)).toArray(byte[][]::new);
+    }
     InetSocketAddress target = new InetSocketAddress(options.url().getHost(),
         options.url().getPort() < 0 ? 80 : options.url().getPort());
     long start = System.nanoTime();
@@ -191,7 +217,8 @@ public final class LoadGenerator {
     long intervalNanos = options.openLoop() ? Math.round(options.connections() * 1e9 / options.rate()) : 0;
     long stepNanos = options.openLoop() ? Math.round(1e9 / options.rate()) : 0;
     for (int i = 0; i < options.connections(); i++) {
-      ConnectionLoop loop = new ConnectionLoop(target, request, measureStart, measureEnd, perConnection,
+      ConnectionLoop loop = new ConnectionLoop(target, requests, i, options.connections(), measureStart, measureEnd,
+          perConnection,
           (int) options.timeout().toMillis(), start + i * stepNanos, intervalNanos,
           measureEnd + options.timeout().toNanos());
       // Platform threads: each blocks in a socket read, and the kernel wakes exactly the one whose
@@ -258,7 +285,7 @@ public final class LoadGenerator {
     }
   }
 
-  private static byte[] requestBytes(Options options) {
+  private static byte[] requestBytes(Options options, String extraHeader) {
     URI url = options.url();
     String target = (url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath())
         + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
@@ -270,6 +297,9 @@ public final class LoadGenerator {
         .append("Accept: */*\r\n");
     for (String h : options.headers()) {
       sb.append(h).append("\r\n");
+    }
+    if (extraHeader != null) {
+      sb.append(extraHeader.strip()).append("\r\n");
     }
     if (options.body().length > 0 || !List.of("GET", "HEAD", "DELETE", "OPTIONS").contains(options.method())) {
       sb.append("Content-Length: ").append(options.body().length).append("\r\n");
@@ -284,7 +314,9 @@ public final class LoadGenerator {
   /** One connection's request loop; reconnects when the server closes or the connection fails. */
   static final class ConnectionLoop implements Runnable {
     private final InetSocketAddress target;
-    private final byte[] request;
+    private final byte[][] requests;
+    private final int stride;
+    private int next;
     private final long measureStart;
     private final long measureEnd;
     private final long maxRequests;
@@ -296,6 +328,13 @@ public final class LoadGenerator {
     private final long hardStop;
 
     final LatencyHistogram latencies = new LatencyHistogram();
+
+    /** This connection's next request: the only one, or the next of the varying ones. */
+    private byte[] nextRequest() {
+      byte[] r = requests[next];
+      next = (next + stride) % requests.length;
+      return r;
+    }
     final Map<String, Long> measuredErrors = new TreeMap<>();
     final Map<String, Long> warmupErrors = new TreeMap<>();
     long sent;
@@ -304,10 +343,13 @@ public final class LoadGenerator {
     private volatile Socket socket;
     private volatile boolean aborted;
 
-    ConnectionLoop(InetSocketAddress target, byte[] request, long measureStart, long measureEnd, long maxRequests,
+    ConnectionLoop(InetSocketAddress target, byte[][] requests, int first, int stride, long measureStart,
+        long measureEnd, long maxRequests,
         int timeoutMillis, long firstSend, long intervalNanos, long hardStop) {
       this.target = target;
-      this.request = request;
+      this.requests = requests;
+      this.stride = stride;
+      this.next = first % requests.length;
       this.measureStart = measureStart;
       this.measureEnd = measureEnd;
       this.maxRequests = maxRequests;
@@ -338,7 +380,7 @@ public final class LoadGenerator {
             reader = new HttpResponseReader(s.getInputStream());
             out = s.getOutputStream();
           }
-          out.write(request);
+          out.write(nextRequest());
           sent++;
           HttpResponseReader.Response response = reader.read();
           long end = System.nanoTime();
@@ -408,7 +450,7 @@ public final class LoadGenerator {
             reader = new HttpResponseReader(s.getInputStream());
             out = s.getOutputStream();
           }
-          out.write(request);
+          out.write(nextRequest());
           sent++;
           HttpResponseReader.Response response = reader.read();
           long end = System.nanoTime();

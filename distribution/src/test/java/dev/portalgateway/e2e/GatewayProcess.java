@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -34,12 +35,19 @@ final class GatewayProcess implements AutoCloseable {
 
   /** Runs a CLI command to completion and returns its exit status and output. */
   static Result run(Path workDir, String... args) throws IOException, InterruptedException {
+    return run(workDir, Map.of(), args);
+  }
+
+  /** Runs a CLI command with these environment variables added, to completion. */
+  static Result run(Path workDir, Map<String, String> env, String... args) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of(java(), "-jar", DIST.resolve("portal-gateway.jar").toString()));
     command.addAll(List.of(args));
     Path out = Files.createTempFile(workDir, "out", ".txt");
     Path err = Files.createTempFile(workDir, "err", ".txt");
-    Process p = new ProcessBuilder(command).directory(workDir.toFile())
-        .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile())
+        .redirectOutput(out.toFile()).redirectError(err.toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new AssertionError("portal-gateway " + String.join(" ", args) + " did not finish in 60 s");
@@ -51,10 +59,17 @@ final class GatewayProcess implements AutoCloseable {
 
   /** Starts {@code serve --config file} and waits until it logs that it is serving. */
   static GatewayProcess serve(Path workDir, Path config) throws IOException, InterruptedException {
+    return serve(workDir, config, Map.of());
+  }
+
+  /** Starts {@code serve --config file} with these environment variables added. */
+  static GatewayProcess serve(Path workDir, Path config, Map<String, String> env) throws IOException, InterruptedException {
     Path out = workDir.resolve("gateway.stdout");
     Path err = workDir.resolve("gateway.stderr");
-    Process p = new ProcessBuilder(java(), "-jar", DIST.resolve("portal-gateway.jar").toString(), "--config", config.toString())
-        .directory(workDir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(java(), "-jar", DIST.resolve("portal-gateway.jar").toString(), "--config",
+        config.toString()).directory(workDir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
     GatewayProcess g = new GatewayProcess(p, out, err);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {

@@ -1,0 +1,178 @@
+package dev.portalgateway.plugins.sso;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jose.util.DefaultResourceRetriever;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * One trusted token issuer: its discovery document, read once it answers, and the processor that
+ * verifies its tokens against its published keys. Until discovery succeeds the issuer is not
+ * ready, and its tokens are answered {@code 503}: they may well be good.
+ */
+final class Issuer {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** A discovery document is a few KiB; refuse to read a peer's endless answer. */
+  private static final int MAX_DOCUMENT_BYTES = 256 * 1024;
+
+  private final String url;
+  private final SsoSettings settings;
+  private volatile Ready ready;
+  /** Done once the first discovery attempt has ended, either way. */
+  private final java.util.concurrent.CompletableFuture<Void> firstAttempt = new java.util.concurrent.CompletableFuture<>();
+
+  /** What discovery found, and the processor built from it. */
+  record Ready(String jwksUri, DefaultJWTProcessor<SecurityContext> processor) {}
+
+  Issuer(String url, SsoSettings settings) {
+    this.url = url;
+    this.settings = settings;
+  }
+
+  String url() {
+    return url;
+  }
+
+  /** @return the processor, or {@code null} while discovery has not succeeded */
+  Ready ready() {
+    return ready;
+  }
+
+  /**
+   * The processor, waiting for the first discovery attempt if it is still under way: a request
+   * that arrives just after a start or reload should not get 503 only because it came first.
+   *
+   * @return the processor, or {@code null} while discovery has not succeeded
+   */
+  Ready awaitReady() {
+    Ready r = ready;
+    if (r != null || firstAttempt.isDone()) {
+      return r;
+    }
+    try {
+      firstAttempt.get(settings.discoveryTimeout().toMillis() * 2, java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      // answered 503 below; discovery goes on in the background
+    }
+    return ready;
+  }
+
+  /**
+   * Reads the issuer's metadata (OIDC discovery, then RFC 8414) and builds the verifier.
+   *
+   * @throws IOException when the issuer cannot be reached or its metadata is not usable
+   */
+  void discover(HttpClient http) throws IOException {
+    try {
+      discoverOnce(http);
+    } finally {
+      firstAttempt.complete(null);
+    }
+  }
+
+  private void discoverOnce(HttpClient http) throws IOException {
+    String trimmed = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    URI base = URI.create(trimmed);
+    String path = base.getRawPath() == null ? "" : base.getRawPath();
+    String origin = base.getScheme() + "://" + base.getRawAuthority();
+    IOException last = null;
+    for (String candidate : new String[] {
+        trimmed + "/.well-known/openid-configuration",
+        origin + "/.well-known/oauth-authorization-server" + path}) {
+      try {
+        JsonNode doc = fetch(http, candidate);
+        String issuer = doc.path("issuer").asText(null);
+        if (!url.equals(issuer)) {
+          // RFC 8414 section 3.3 and OIDC discovery 4.3: a mismatch means someone else's metadata.
+          throw new IOException(candidate + " names issuer '" + issuer + "', not '" + url + "'");
+        }
+        String jwksUri = doc.path("jwks_uri").asText(null);
+        if (jwksUri == null || !(jwksUri.startsWith("https://") || jwksUri.startsWith("http://"))) {
+          throw new IOException(candidate + " has no jwks_uri");
+        }
+        this.ready = new Ready(jwksUri, processor(jwksUri));
+        return;
+      } catch (IOException e) {
+        last = e;
+      }
+    }
+    throw last;
+  }
+
+  private JsonNode fetch(HttpClient http, String uri) throws IOException {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(uri)).timeout(settings.discoveryTimeout())
+        .header("Accept", "application/json").GET().build();
+    try {
+      HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      try (InputStream in = r.body()) {
+        byte[] body = in.readNBytes(MAX_DOCUMENT_BYTES + 1);
+        if (r.statusCode() != 200) {
+          throw new IOException(uri + " answered " + r.statusCode());
+        }
+        if (body.length > MAX_DOCUMENT_BYTES) {
+          throw new IOException(uri + " answered more than " + MAX_DOCUMENT_BYTES + " bytes");
+        }
+        JsonNode doc = JSON.readTree(body);
+        if (doc == null || !doc.isObject()) {
+          throw new IOException(uri + " did not answer a JSON object");
+        }
+        return doc;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(uri + ": " + e.getMessage(), e);
+    }
+  }
+
+  private DefaultJWTProcessor<SecurityContext> processor(String jwksUri) throws IOException {
+    int timeout = (int) settings.discoveryTimeout().toMillis();
+    JWKSource<SecurityContext> keys;
+    try {
+      // The library's key source: cached for jwks_refresh, fetched again at once for an unknown
+      // key id (rotation) but at most every jwks_min_interval, and the last keys kept through an
+      // outage of the issuer.
+      keys = JWKSourceBuilder.<SecurityContext>create(new URL(jwksUri),
+              new DefaultResourceRetriever(timeout, timeout, MAX_DOCUMENT_BYTES))
+          .cache(settings.jwksRefresh().toMillis(), timeout)
+          .rateLimited(settings.jwksMinInterval().toMillis())
+          .outageTolerant(Math.max(settings.jwksRefresh().toMillis() * 4, 3_600_000L))
+          .build();
+    } catch (java.net.MalformedURLException e) {
+      throw new IOException("jwks_uri " + jwksUri + " is not a URL", e);
+    }
+    Set<JWSAlgorithm> algorithms = settings.algorithms().stream().map(JWSAlgorithm::parse).collect(Collectors.toSet());
+    DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
+    // RFC 9068 access tokens say at+jwt; most IdPs still say JWT or nothing.
+    p.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(JOSEObjectType.JWT, new JOSEObjectType("at+jwt"),
+        new JOSEObjectType("application/at+jwt"), null));
+    p.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithms, keys));
+    // Audience is checked by the filter: it depends on the route. Issuer exact, exp required.
+    DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(null,
+        new JWTClaimsSet.Builder().issuer(url).build(), Set.of("exp"));
+    claims.setMaxClockSkew((int) settings.clockSkew().toSeconds());
+    p.setJWTClaimsSetVerifier(claims);
+    return p;
+  }
+}

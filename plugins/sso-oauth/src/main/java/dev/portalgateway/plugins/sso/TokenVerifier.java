@@ -1,0 +1,162 @@
+package dev.portalgateway.plugins.sso;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.proc.BadJOSEException;
+import com.nimbusds.jwt.JWT;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.JWTParser;
+import com.nimbusds.jwt.SignedJWT;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.text.ParseException;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Verifies bearer tokens: shape, issuer, signature against the issuer's keys, {@code exp} and
+ * {@code nbf}. Audience and access rules depend on the route and are the filter's. Verified
+ * tokens are remembered by a hash of the token, never past their expiry.
+ */
+final class TokenVerifier {
+  private final Map<String, Issuer> issuers = new LinkedHashMap<>();
+  private final Cache<String, Caller> verified;
+  private final Function<JWTClaimsSet, Caller> describe;
+  private final Clock clock;
+
+  /** Why a token was refused; {@code reason} is a metric label and log field, {@code detail} the client's text. */
+  static final class Refused extends Exception {
+    final String reason;
+    final boolean issuerNotReady;
+
+    Refused(String reason, String detail, boolean issuerNotReady) {
+      super(detail, null, false, false);
+      this.reason = reason;
+      this.issuerNotReady = issuerNotReady;
+    }
+  }
+
+  /**
+   * @param describe works out the caller from verified claims, once per token
+   */
+  TokenVerifier(List<Issuer> issuers, int cacheSize, Clock clock, Function<JWTClaimsSet, Caller> describe) {
+    issuers.forEach(i -> this.issuers.put(i.url(), i));
+    this.clock = clock;
+    this.describe = describe;
+    this.verified = Caffeine.newBuilder().maximumSize(cacheSize).expireAfter(new Expiry<String, Caller>() {
+      @Override
+      public long expireAfterCreate(String key, Caller caller, long now) {
+        return Math.max(0, caller.expiresAtMillis() - clock.millis()) * 1_000_000L;
+      }
+
+      @Override
+      public long expireAfterUpdate(String key, Caller caller, long now, long current) {
+        return current;
+      }
+
+      @Override
+      public long expireAfterRead(String key, Caller caller, long now, long current) {
+        return current;
+      }
+    }).build();
+  }
+
+  /**
+   * @param token the bearer token as sent
+   * @return the caller its verified claims describe
+   * @throws Refused with the reason when the token is not acceptable
+   */
+  Caller verify(String token) throws Refused {
+    String key = hash(token);
+    Caller cached = verified.getIfPresent(key);
+    if (cached != null && cached.expiresAtMillis() > clock.millis()) {
+      return cached;
+    }
+    JWT jwt;
+    try {
+      jwt = JWTParser.parse(token);
+    } catch (ParseException e) {
+      throw new Refused("malformed", "The bearer token is not a JWT.", false);
+    }
+    if (!(jwt instanceof SignedJWT signed)) {
+      throw new Refused("unsigned", "The bearer token is not signed (alg none or encrypted).", false);
+    }
+    String iss;
+    try {
+      iss = signed.getJWTClaimsSet().getIssuer();
+    } catch (ParseException e) {
+      throw new Refused("malformed", "The bearer token's claims are not a JSON object.", false);
+    }
+    Issuer issuer = iss == null ? null : issuers.get(iss);
+    if (issuer == null) {
+      throw new Refused("unknown_issuer", "The bearer token's issuer is not trusted here.", false);
+    }
+    Issuer.Ready ready = issuer.awaitReady();
+    if (ready == null) {
+      throw new Refused("issuer_not_ready", "The token's issuer has not been reached yet.", true);
+    }
+    JWTClaimsSet claims;
+    try {
+      claims = ready.processor().process(signed, null);
+    } catch (BadJOSEException e) {
+      throw new Refused(reason(e), describe(e), false);
+    } catch (JOSEException e) {
+      // The key source could not fetch keys and has none cached for this token.
+      throw new Refused("keys_unavailable", "The issuer's signing keys could not be fetched.", true);
+    }
+    Caller caller = describe.apply(claims);
+    verified.put(key, caller);
+    return caller;
+  }
+
+  private static String reason(BadJOSEException e) {
+    String m = String.valueOf(e.getMessage());
+    if (m.contains("xpired")) {
+      return "expired";
+    }
+    if (m.contains("before use time") || m.contains("nbf")) {
+      return "not_yet_valid";
+    }
+    if (m.contains("No matching key") || m.contains("key selector")) {
+      return "unknown_key";
+    }
+    if (m.contains("JWS algorithm not accepted") || m.contains("not accepted")) {
+      return "algorithm";
+    }
+    if (m.contains("iss")) {
+      return "issuer";
+    }
+    if (m.contains("Invalid signature") || m.contains("Signed JWT rejected")) {
+      return "signature";
+    }
+    return "invalid";
+  }
+
+  private static String describe(BadJOSEException e) {
+    return switch (reason(e)) {
+      case "expired" -> "The bearer token has expired.";
+      case "not_yet_valid" -> "The bearer token is not valid yet.";
+      case "unknown_key" -> "The bearer token is signed with a key the issuer does not publish.";
+      case "algorithm" -> "The bearer token's signature algorithm is not accepted.";
+      case "issuer" -> "The bearer token's issuer is not trusted here.";
+      case "signature" -> "The bearer token's signature is not valid.";
+      default -> "The bearer token is not valid.";
+    };
+  }
+
+  private static String hash(String token) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(d);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
