@@ -31,17 +31,19 @@ import java.util.UUID;
  * Prints {@code ISSUER http://127.0.0.1:PORT} once the files are written and the server answers,
  * then serves until killed.
  */
-public final class BenchIssuer {
-  private BenchIssuer() {}
+public final class BenchIssuer implements AutoCloseable {
+  private final HttpServer server;
+  private final RSAKey key;
+  private final String issuer;
 
-  public static void main(String[] args) throws IOException, JOSEException {
-    if (args.length != 3) {
-      System.err.println("usage: BenchIssuer TOKENS_FILE COUNT AUDIENCE");
-      System.exit(2);
-    }
-    Path tokens = Path.of(args[0]);
-    int count = Integer.parseInt(args[1]);
-    String audience = args[2];
+  private BenchIssuer(HttpServer server, RSAKey key, String issuer) {
+    this.server = server;
+    this.key = key;
+    this.issuer = issuer;
+  }
+
+  /** Starts serving discovery and the JWKS on a free loopback port. */
+  public static BenchIssuer start() throws IOException, JOSEException {
     RSAKey key = new RSAKeyGenerator(2048).keyID("bench-1").generate();
     HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
     String issuer = "http://127.0.0.1:" + server.getAddress().getPort();
@@ -52,20 +54,45 @@ public final class BenchIssuer {
     server.createContext("/.well-known/openid-configuration", ex -> answer(ex, discovery));
     server.createContext("/jwks", ex -> answer(ex, jwks));
     server.start();
+    return new BenchIssuer(server, key, issuer);
+  }
 
-    RSASSASigner signer = new RSASSASigner(key);
-    Date exp = Date.from(Instant.now().plusSeconds(3600));
+  /** @return the issuer URL, as tokens name it and the gateway is configured with */
+  public String issuer() {
+    return issuer;
+  }
+
+  /** @return a new RS256 access token for {@code audience}, valid an hour, subject {@code subject} */
+  public String token(String subject, String audience) throws JOSEException {
+    JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(issuer).subject(subject).audience(audience)
+        .expirationTime(Date.from(Instant.now().plusSeconds(3600))).issueTime(new Date())
+        .jwtID(UUID.randomUUID().toString()).claim("scope", "mcp").build();
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(), claims);
+    jwt.sign(new RSASSASigner(key));
+    return jwt.serialize();
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+
+  public static void main(String[] args) throws IOException, JOSEException {
+    if (args.length != 3) {
+      System.err.println("usage: BenchIssuer TOKENS_FILE COUNT AUDIENCE");
+      System.exit(2);
+    }
+    Path tokens = Path.of(args[0]);
+    int count = Integer.parseInt(args[1]);
+    String audience = args[2];
+    BenchIssuer issuer = start();
     try (BufferedWriter out = Files.newBufferedWriter(tokens)) {
       for (int i = 0; i < count; i++) {
-        JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(issuer).subject("user-" + i).audience(audience)
-            .expirationTime(exp).issueTime(new Date()).jwtID(UUID.randomUUID().toString()).claim("scope", "mcp").build();
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(), claims);
-        jwt.sign(signer);
-        out.write("Authorization: Bearer " + jwt.serialize());
+        out.write("Authorization: Bearer " + issuer.token("user-" + i, audience));
         out.newLine();
       }
     }
-    System.out.println("ISSUER " + issuer);
+    System.out.println("ISSUER " + issuer.issuer());
     System.out.flush();
   }
 

@@ -26,7 +26,10 @@ import java.util.function.Function;
  * tokens are remembered by a hash of the token, never past their expiry.
  */
 final class TokenVerifier {
+  private static final MessageDigest SHA256 = newSha256();
+
   private final Map<String, Issuer> issuers = new LinkedHashMap<>();
+  /** {@code null} when {@code token_cache_size} is 0: every request verifies its token. */
   private final Cache<String, Caller> verified;
   private final Function<JWTClaimsSet, Caller> describe;
   private final Clock clock;
@@ -50,7 +53,7 @@ final class TokenVerifier {
     issuers.forEach(i -> this.issuers.put(i.url(), i));
     this.clock = clock;
     this.describe = describe;
-    this.verified = Caffeine.newBuilder().maximumSize(cacheSize).expireAfter(new Expiry<String, Caller>() {
+    this.verified = cacheSize == 0 ? null : Caffeine.newBuilder().maximumSize(cacheSize).expireAfter(new Expiry<String, Caller>() {
       @Override
       public long expireAfterCreate(String key, Caller caller, long now) {
         return Math.max(0, caller.expiresAtMillis() - clock.millis()) * 1_000_000L;
@@ -74,8 +77,8 @@ final class TokenVerifier {
    * @throws Refused with the reason when the token is not acceptable
    */
   Caller verify(String token) throws Refused {
-    String key = hash(token);
-    Caller cached = verified.getIfPresent(key);
+    String key = verified == null ? null : hash(token);
+    Caller cached = key == null ? null : verified.getIfPresent(key);
     if (cached != null && cached.expiresAtMillis() > clock.millis()) {
       return cached;
     }
@@ -112,7 +115,9 @@ final class TokenVerifier {
       throw new Refused("keys_unavailable", "The issuer's signing keys could not be fetched.", true);
     }
     Caller caller = describe.apply(claims);
-    verified.put(key, caller);
+    if (key != null) {
+      verified.put(key, caller);
+    }
     return caller;
   }
 
@@ -152,9 +157,19 @@ final class TokenVerifier {
   }
 
   private static String hash(String token) {
+    MessageDigest sha256;
     try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII));
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(d);
+      sha256 = (MessageDigest) SHA256.clone(); // cheaper than a provider lookup on every request
+    } catch (CloneNotSupportedException e) {
+      sha256 = newSha256();
+    }
+    byte[] d = sha256.digest(token.getBytes(StandardCharsets.US_ASCII));
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(d);
+  }
+
+  private static MessageDigest newSha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
