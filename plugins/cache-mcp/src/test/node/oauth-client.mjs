@@ -3,7 +3,11 @@
 // runs the authorization-code flow with PKCE as a pre-registered client, exchanges the code, and
 // then calls a tool with the token.
 //
-//   node oauth-client.mjs URL CLIENT_ID CLIENT_SECRET
+//   node oauth-client.mjs URL CLIENT_ID CLIENT_SECRET [PAUSE_MS]
+//
+// With PAUSE_MS, it waits that long after the first tool call and calls the tool again in the
+// same session with the same token: longer than a Node server's 5 s keep-alive, the gateway's
+// pooled connection to the server is gone by then.
 //
 // The "browser" is a plain fetch of the authorization URL: the IdP in the tests signs the user in
 // without a login page and redirects to redirect_uri with the code, which is read from Location
@@ -14,7 +18,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 
-const [url, clientId, clientSecret] = process.argv.slice(2);
+const [url, clientId, clientSecret, pauseArg] = process.argv.slice(2);
+const pauseMs = Number(pauseArg ?? 0);
 const redirectUrl = 'http://localhost:65000/callback';
 const steps = [];
 let authorizationCode;
@@ -72,8 +77,14 @@ try {
   client = new Client({ name: 'portal-gateway-oauth-client', version: '1.0.0' });
   await client.connect(transport);
   const result = await client.callTool({ name: 'echo', arguments: { message: 'hello through sso' } });
+  let afterPause;
+  if (pauseMs > 0) {
+    await new Promise(resolve => setTimeout(resolve, pauseMs));
+    const again = await client.callTool({ name: 'echo', arguments: { message: 'again after a pause' } });
+    afterPause = again.content[0].text;
+  }
   const payload = JSON.parse(Buffer.from(store.tokens.access_token.split('.')[1], 'base64url').toString());
-  console.log(JSON.stringify({ ok: true, steps, echo: result.content[0].text, resource: authorizationResource,
+  console.log(JSON.stringify({ ok: true, steps, echo: result.content[0].text, afterPause, resource: authorizationResource,
     tokenAudience: [].concat(payload.aud) }));
   await client.close();
 } catch (e) {

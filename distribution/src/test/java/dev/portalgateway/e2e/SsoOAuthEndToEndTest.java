@@ -88,11 +88,15 @@ class SsoOAuthEndToEndTest {
             .contains("resource_metadata=\"" + publicUrl + "/.well-known/oauth-protected-resource/peer/mcp/mcp\"");
 
         // The SDK's OAuth client: 401 -> metadata -> the IdP's authorization and token endpoints -> a tool call.
-        String out = ServerEverything.runNode("oauth-client.mjs", endpoint, "mcp-client", "not-checked-by-this-idp");
+        // Then, after a pause longer than the MCP server's (Node's default) 5 s keep-alive, a second
+        // call in the same session, with the same token.
+        String out = ServerEverything.runNode("oauth-client.mjs", endpoint, "mcp-client", "not-checked-by-this-idp",
+            "6000");
         JsonNode result = new ObjectMapper().readTree(out.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b)
             .orElseThrow());
         assertThat(result.path("ok").asBoolean()).as(out).isTrue();
         assertThat(result.path("echo").asText()).contains("hello through sso");
+        assertThat(result.path("afterPause").asText()).contains("again after a pause");
         assertThat(result.path("resource").asText()).as("the RFC 8707 resource the client asked for").isEqualTo(endpoint);
         assertThat(result.path("steps").toString()).contains("\"401\"", "\"metadata 200\"", "\"authorize\"", "\"token\"");
 

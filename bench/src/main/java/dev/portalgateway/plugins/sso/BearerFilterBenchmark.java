@@ -7,7 +7,6 @@ import dev.portalgateway.api.Request;
 import dev.portalgateway.api.Response;
 import dev.portalgateway.bench.BenchIssuer;
 import java.net.InetAddress;
-import java.net.http.HttpClient;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +50,7 @@ public class BearerFilterBenchmark {
     SsoSettings settings = new SsoSettings(List.of(issuer.issuer()), List.of("bench-gateway"), null, null, null, null,
         null, null, null, null, null, null, null, null, null, 1_000_000);
     Issuer trusted = new Issuer(issuer.issuer(), settings);
-    trusted.discover(HttpClient.newHttpClient());
+    trusted.discover();
     PluginCounter counter = new PluginCounter();
     filter = new BearerFilter(settings, List.of(trusted), Clock.systemUTC(), new ResourceMetadata(settings, "/peer/"),
         counter);
@@ -62,7 +61,7 @@ public class BearerFilterBenchmark {
     SsoSettings noCache = new SsoSettings(List.of(issuer.issuer()), List.of("bench-gateway"), null, null, null, null,
         null, null, null, null, null, null, null, null, null, 0);
     Issuer again = new Issuer(issuer.issuer(), noCache);
-    again.discover(HttpClient.newHttpClient());
+    again.discover();
     uncached = new BearerFilter(noCache, List.of(again), Clock.systemUTC(), new ResourceMetadata(noCache, "/peer/"),
         counter);
   }

@@ -14,12 +14,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
-import java.net.URL;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -35,6 +30,7 @@ final class Issuer {
 
   private final String url;
   private final SsoSettings settings;
+  private final DefaultResourceRetriever retriever;
   private volatile Ready ready;
   /** Done once the first discovery attempt has ended, either way. */
   private final java.util.concurrent.CompletableFuture<Void> firstAttempt = new java.util.concurrent.CompletableFuture<>();
@@ -45,6 +41,8 @@ final class Issuer {
   Issuer(String url, SsoSettings settings) {
     this.url = url;
     this.settings = settings;
+    int timeout = (int) settings.discoveryTimeout().toMillis();
+    this.retriever = new DefaultResourceRetriever(timeout, timeout, MAX_DOCUMENT_BYTES);
   }
 
   String url() {
@@ -82,15 +80,15 @@ final class Issuer {
    *
    * @throws IOException when the issuer cannot be reached or its metadata is not usable
    */
-  void discover(HttpClient http) throws IOException {
+  void discover() throws IOException {
     try {
-      discoverOnce(http);
+      discoverOnce();
     } finally {
       firstAttempt.complete(null);
     }
   }
 
-  private void discoverOnce(HttpClient http) throws IOException {
+  private void discoverOnce() throws IOException {
     String trimmed = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     URI base = URI.create(trimmed);
     String path = base.getRawPath() == null ? "" : base.getRawPath();
@@ -100,7 +98,7 @@ final class Issuer {
         trimmed + "/.well-known/openid-configuration",
         origin + "/.well-known/oauth-authorization-server" + path}) {
       try {
-        JsonNode doc = fetch(http, candidate);
+        JsonNode doc = fetch(candidate);
         String issuer = doc.path("issuer").asText(null);
         if (!url.equals(issuer)) {
           // RFC 8414 section 3.3 and OIDC discovery 4.3: a mismatch means someone else's metadata.
@@ -119,31 +117,18 @@ final class Issuer {
     throw last;
   }
 
-  private JsonNode fetch(HttpClient http, String uri) throws IOException {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(uri)).timeout(settings.discoveryTimeout())
-        .header("Accept", "application/json").GET().build();
+  private JsonNode fetch(String uri) throws IOException {
+    JsonNode doc;
     try {
-      HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-      try (InputStream in = r.body()) {
-        byte[] body = in.readNBytes(MAX_DOCUMENT_BYTES + 1);
-        if (r.statusCode() != 200) {
-          throw new IOException(uri + " answered " + r.statusCode());
-        }
-        if (body.length > MAX_DOCUMENT_BYTES) {
-          throw new IOException(uri + " answered more than " + MAX_DOCUMENT_BYTES + " bytes");
-        }
-        JsonNode doc = JSON.readTree(body);
-        if (doc == null || !doc.isObject()) {
-          throw new IOException(uri + " did not answer a JSON object");
-        }
-        return doc;
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
+      // The same retriever as the key set's: timeouts, a size cap, an error for any non-2xx status.
+      doc = JSON.readTree(retriever.retrieveResource(URI.create(uri).toURL()).getContent());
     } catch (IllegalArgumentException e) {
       throw new IOException(uri + ": " + e.getMessage(), e);
     }
+    if (doc == null || !doc.isObject()) {
+      throw new IOException(uri + " did not answer a JSON object");
+    }
+    return doc;
   }
 
   private DefaultJWTProcessor<SecurityContext> processor(String jwksUri) throws IOException {
@@ -153,13 +138,12 @@ final class Issuer {
       // The library's key source: cached for jwks_refresh, fetched again at once for an unknown
       // key id (rotation) but at most every jwks_min_interval, and the last keys kept through an
       // outage of the issuer.
-      keys = JWKSourceBuilder.<SecurityContext>create(new URL(jwksUri),
-              new DefaultResourceRetriever(timeout, timeout, MAX_DOCUMENT_BYTES))
+      keys = JWKSourceBuilder.<SecurityContext>create(URI.create(jwksUri).toURL(), retriever)
           .cache(settings.jwksRefresh().toMillis(), timeout)
           .rateLimited(settings.jwksMinInterval().toMillis())
           .outageTolerant(Math.max(settings.jwksRefresh().toMillis() * 4, 3_600_000L))
           .build();
-    } catch (java.net.MalformedURLException e) {
+    } catch (java.net.MalformedURLException | IllegalArgumentException e) {
       throw new IOException("jwks_uri " + jwksUri + " is not a URL", e);
     }
     Set<JWSAlgorithm> algorithms = settings.algorithms().stream().map(JWSAlgorithm::parse).collect(Collectors.toSet());

@@ -10,7 +10,6 @@ import dev.portalgateway.api.PluginContext;
 import dev.portalgateway.api.PluginMetrics;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.net.http.HttpClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,14 +41,12 @@ public final class SsoOAuthPlugin implements GatewayPlugin {
   @Override
   public Filter create(PluginConfig config, PluginContext context) throws InvalidConfigException {
     SsoSettings settings = SsoSettings.from(config);
-    HttpClient http = HttpClient.newBuilder().connectTimeout(settings.discoveryTimeout())
-        .followRedirects(HttpClient.Redirect.NEVER).build();
     List<Issuer> issuers = new ArrayList<>();
     for (String url : settings.issuers()) {
       Issuer issuer = new Issuer(url, settings);
       issuers.add(issuer);
       // Discovery off the start path: an IdP that is down must not keep the gateway from starting.
-      context.scheduler().execute(() -> discover(issuer, http, settings, context));
+      context.scheduler().execute(() -> discover(issuer, settings, context));
     }
     PluginMetrics.Counter outcomes = context.metrics().counter("authentications_total",
         "Bearer-token checks by result: ok, or why the token was refused.", "result");
@@ -58,16 +55,16 @@ public final class SsoOAuthPlugin implements GatewayPlugin {
     return new BearerFilter(settings, issuers, context.clock(), metadata, outcomes);
   }
 
-  private static void discover(Issuer issuer, HttpClient http, SsoSettings settings, PluginContext context) {
+  private static void discover(Issuer issuer, SsoSettings settings, PluginContext context) {
     try {
-      issuer.discover(http);
+      issuer.discover();
       context.event(Level.INFO, "issuer discovered", Map.of("issuer", issuer.url(), "jwks_uri", issuer.ready().jwksUri()));
     } catch (IOException | RuntimeException e) {
       context.event(Level.WARNING, "issuer not reachable yet; its tokens get 503 until it is",
           Map.of("issuer", issuer.url(), "error", String.valueOf(e.getMessage()),
               "retry_in", settings.discoveryRetry().toString()));
       try {
-        context.scheduler().schedule(() -> discover(issuer, http, settings, context),
+        context.scheduler().schedule(() -> discover(issuer, settings, context),
             settings.discoveryRetry().toMillis(), TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.RejectedExecutionException stopped) {
         // the plugin was closed (a reload or shutdown): a newer instance does its own discovery
