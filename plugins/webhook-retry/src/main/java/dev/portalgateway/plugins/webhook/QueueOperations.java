@@ -98,7 +98,10 @@ final class QueueOperations {
     if (route == null || route.isBlank()) {
       throw new UsageException("name the route to resume: route=NAME");
     }
-    return json(Map.of("route", route, "resumed", store.resume(route)));
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("route", route);
+    out.put("resumed", store.resume(route));
+    return json(out);
   }
 
   String stats(Instant now) throws StoreException {

@@ -16,12 +16,9 @@ import dev.portalgateway.api.ProblemException;
 import dev.portalgateway.api.Request;
 import dev.portalgateway.api.Response;
 import java.lang.System.Logger.Level;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.WeakHashMap;
 
 /**
  * {@code webhook-retry}: accepts webhooks durably and delivers them when the service is back,
@@ -31,9 +28,6 @@ public final class WebhookRetryPlugin implements GatewayPlugin {
   /** The name that enables the plugin. */
   public static final String NAME = "webhook-retry";
   static final List<String> PARAMETERS = List.of("id", "state", "route", "since", "until", "limit");
-
-  /** Generations whose admin endpoints are added: create runs once per distinct route configuration. */
-  private final Set<PluginContext> withEndpoints = Collections.newSetFromMap(new WeakHashMap<>());
 
   @Override
   public String name() {
@@ -70,13 +64,9 @@ public final class WebhookRetryPlugin implements GatewayPlugin {
     } else if (config.route().indexOf('*') < 0) {
       loop.route(config.route(), settings);
     }
-    boolean first;
-    synchronized (withEndpoints) {
-      first = withEndpoints.add(context);
-    }
-    if (first) {
-      addAdminEndpoints(context, new QueueOperations(loop.store()), loop);
-    }
+    // Every route configuration adds the same endpoints (over the one lasting queue); the gateway
+    // serves the first one's.
+    addAdminEndpoints(context, new QueueOperations(loop.store()), loop);
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("route", config.route());
     fields.put("mode", settings.mode());
