@@ -1,5 +1,7 @@
 package dev.portalgateway.plugins.ratelimit;
 
+import dev.portalgateway.redis.RedisClient;
+import dev.portalgateway.redis.CircuitBreaker;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

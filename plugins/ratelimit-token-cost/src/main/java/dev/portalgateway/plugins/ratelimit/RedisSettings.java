@@ -1,5 +1,6 @@
 package dev.portalgateway.plugins.ratelimit;
 
+import dev.portalgateway.redis.RedisEndpoint;
 import java.time.Duration;
 
 /**

@@ -1,5 +1,9 @@
 package dev.portalgateway.plugins.ratelimit;
 
+import dev.portalgateway.redis.RedisClient;
+import dev.portalgateway.redis.RedisEndpoint;
+import dev.portalgateway.redis.CircuitBreaker;
+import dev.portalgateway.redis.RedisServerProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;

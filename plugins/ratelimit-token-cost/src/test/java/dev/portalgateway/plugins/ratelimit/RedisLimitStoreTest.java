@@ -1,5 +1,8 @@
 package dev.portalgateway.plugins.ratelimit;
 
+import dev.portalgateway.redis.RedisClient;
+import dev.portalgateway.redis.RedisEndpoint;
+import dev.portalgateway.redis.RedisServerProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.portalgateway.plugins.ratelimit;
+package dev.portalgateway.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.portalgateway.plugins.ratelimit;
+package dev.portalgateway.redis;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -27,10 +27,13 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
- * A small Redis client: RESP2 over a pool of blocking sockets, one command per round trip.
+ * A small Redis client: RESP2 over a pool of blocking sockets, one command per round trip. The
+ * plugins that keep state in Redis share it (shaded into each plugin jar): ratelimit-token-cost's
+ * limit store and sso-oauth's session store.
  *
- * <p>Why not Jedis or Lettuce: the limit store needs five commands ({@code EVALSHA}, {@code EVAL},
- * {@code AUTH}, {@code SELECT}, and {@code PING} for tests), but it must keep one promise on every
+ * <p>Why not Jedis or Lettuce: those stores need a handful of commands ({@code EVALSHA},
+ * {@code EVAL}, {@code GET}, {@code SET}, {@code DEL}, {@code AUTH}, {@code SELECT}, and
+ * {@code PING} for tests), but they must keep one promise on every
  * request path: never wait longer than its timeout, whatever the server does. Here every wait has
  * an explicit deadline: for a free connection, for DNS, for the TCP connect, for the TLS handshake
  * and for each read (the socket timeout is set to what is left before each read, so a server
@@ -44,7 +47,7 @@ import javax.net.ssl.SSLSocketFactory;
  * integers as {@link Long}, simple strings as {@link String}, nil as {@code null}, arrays as
  * {@link List}; an error reply is thrown as {@link ErrorReply} (inside an array it is an element).
  */
-final class RedisClient implements AutoCloseable {
+public final class RedisClient implements AutoCloseable {
   /** Connections unused this long are closed rather than reused: servers and NAT drop idle TCP. */
   private static final long MAX_IDLE_NANOS = TimeUnit.SECONDS.toNanos(30);
   private static final Pattern IPV4_LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
@@ -64,7 +67,7 @@ final class RedisClient implements AutoCloseable {
    *
    * @param breakerCooldown how long calls fail fast after a failure
    */
-  RedisClient(RedisEndpoint endpoint, Duration connectTimeout, Duration timeout, int poolSize, Duration breakerCooldown) {
+  public RedisClient(RedisEndpoint endpoint, Duration connectTimeout, Duration timeout, int poolSize, Duration breakerCooldown) {
     this.endpoint = endpoint;
     this.connectTimeoutNanos = connectTimeout.toNanos();
     this.timeoutNanos = timeout.toNanos();
@@ -83,7 +86,7 @@ final class RedisClient implements AutoCloseable {
    *     answers something that is not RESP; or, right after such a failure, at once
    *     ({@link CircuitOpenException})
    */
-  Object send(String... command) throws IOException, ErrorReply {
+  public Object send(String... command) throws IOException, ErrorReply {
     if (closed) {
       throw new IOException("the Redis client is closed");
     }
@@ -118,11 +121,11 @@ final class RedisClient implements AutoCloseable {
   }
 
   /** @return whether calls are failing fast after a failure */
-  boolean failingFast() {
+  public boolean failingFast() {
     return breaker.isOpen();
   }
 
-  RedisEndpoint endpoint() {
+  public RedisEndpoint endpoint() {
     return endpoint;
   }
 
@@ -295,13 +298,13 @@ final class RedisClient implements AutoCloseable {
   }
 
   /** An error reply, such as {@code NOSCRIPT No matching script}. */
-  static final class ErrorReply extends Exception {
+  public static final class ErrorReply extends Exception {
     ErrorReply(String message) {
       super(message, null, false, false); // no stack trace: it is a value, read from the wire
     }
 
     /** @return the error's code, its first word, such as {@code NOSCRIPT} or {@code ERR} */
-    String code() {
+    public String code() {
       String m = getMessage();
       int space = m.indexOf(' ');
       return space < 0 ? m : m.substring(0, space);
@@ -309,14 +312,14 @@ final class RedisClient implements AutoCloseable {
   }
 
   /** The server sent something that is not RESP2: the connection is out of step and is dropped. */
-  static final class ProtocolException extends IOException {
+  public static final class ProtocolException extends IOException {
     ProtocolException(String message) {
       super(message);
     }
   }
 
   /** Refused without trying, because Redis failed moments ago. */
-  static final class CircuitOpenException extends IOException {
+  public static final class CircuitOpenException extends IOException {
     CircuitOpenException(String message) {
       super(message);
     }
@@ -324,7 +327,7 @@ final class RedisClient implements AutoCloseable {
 
   /** One socket, used by one call at a time. */
   private static final class Connection {
-    /** Replies larger than this are not what the limit store asks for: treated as a protocol error. */
+    /** Replies larger than this are not what the stores ask for: treated as a protocol error. */
     private static final int MAX_BULK = 1 << 20;
     private static final int MAX_LINE = 64 * 1024;
     private static final int MAX_ARRAY = 64 * 1024;
@@ -517,7 +520,7 @@ final class RedisClient implements AutoCloseable {
   }
 
   /** Every pooled connection stayed busy for the whole timeout: the gateway is busy, not Redis down. */
-  static final class PoolBusyException extends SocketTimeoutException {
+  public static final class PoolBusyException extends SocketTimeoutException {
     PoolBusyException(String message) {
       super(message);
     }

@@ -1,4 +1,4 @@
-package dev.portalgateway.plugins.ratelimit;
+package dev.portalgateway.redis;
 
 import java.io.File;
 import java.io.IOException;
@@ -55,7 +55,7 @@ public final class RedisServerProcess implements AutoCloseable {
   }
 
   /** @return a port on 127.0.0.1 that nothing listened on a moment ago */
-  static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket()) {
       s.setReuseAddress(true);
       s.bind(new InetSocketAddress("127.0.0.1", 0));
@@ -63,7 +63,7 @@ public final class RedisServerProcess implements AutoCloseable {
     }
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
@@ -73,7 +73,7 @@ public final class RedisServerProcess implements AutoCloseable {
   }
 
   /** Starts the server again on the same port, after {@link #kill} or {@link #close}. */
-  void start() throws IOException {
+  public void start() throws IOException {
     if (process != null && process.isAlive()) {
       throw new IllegalStateException("redis-server on port " + port + " is already running");
     }
@@ -98,7 +98,7 @@ public final class RedisServerProcess implements AutoCloseable {
   }
 
   /** Stops the server at once (SIGKILL), as a crash would. */
-  void kill() {
+  public void kill() {
     if (process != null) {
       process.destroyForcibly();
       waitFor();

@@ -1,4 +1,4 @@
-package dev.portalgateway.plugins.ratelimit;
+package dev.portalgateway.redis;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -19,13 +19,13 @@ import java.net.URISyntaxException;
  * @param password the password for {@code AUTH}, or {@code null} for none
  * @param database the database for {@code SELECT}, 0 unless the URL names one
  */
-record RedisEndpoint(String host, int port, boolean tls, String user, String password, int database) {
-  static final int DEFAULT_PORT = 6379;
+public record RedisEndpoint(String host, int port, boolean tls, String user, String password, int database) {
+  public static final int DEFAULT_PORT = 6379;
 
   /**
    * @throws IllegalArgumentException saying what is wrong, without the password
    */
-  static RedisEndpoint parse(String url) {
+  public static RedisEndpoint parse(String url) {
     if (url == null || url.isBlank()) {
       throw new IllegalArgumentException("the Redis URL is empty; expected redis://host:port");
     }
@@ -83,7 +83,7 @@ record RedisEndpoint(String host, int port, boolean tls, String user, String pas
   }
 
   /** @return the URL without its userinfo, such as {@code redis://cache.internal:6379/0}, for messages */
-  String redacted() {
+  public String redacted() {
     String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
     return (tls ? "rediss://" : "redis://") + (user == null && password == null ? "" : "***@") + h + ":" + port + "/" + database;
   }
@@ -94,7 +94,7 @@ record RedisEndpoint(String host, int port, boolean tls, String user, String pas
   }
 
   /** @return {@code url} with whatever may be userinfo (up to the last {@code @}) replaced by {@code ***} */
-  static String redact(String url) {
+  public static String redact(String url) {
     int at = url.lastIndexOf('@');
     if (at < 0) {
       return url;

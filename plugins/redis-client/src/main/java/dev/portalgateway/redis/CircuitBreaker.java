@@ -1,4 +1,4 @@
-package dev.portalgateway.plugins.ratelimit;
+package dev.portalgateway.redis;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -22,7 +22,7 @@ import java.util.function.LongSupplier;
  *
  * <p>Thread-safe and lock-free: it sits on the path of every request.
  */
-final class CircuitBreaker {
+public final class CircuitBreaker {
   private final long cooldownNanos;
   private final LongSupplier nanoTime;
   /** When calls may try again, in {@link #nanoTime} terms; meaningful only while {@link #open}. */
@@ -36,7 +36,7 @@ final class CircuitBreaker {
   private final AtomicLong lastTimeoutSeen;
 
   /** How many late replies in a row open the breaker. */
-  static final int TIMEOUTS_TO_OPEN = 3;
+  public static final int TIMEOUTS_TO_OPEN = 3;
 
   CircuitBreaker(Duration cooldown) {
     this(cooldown, System::nanoTime);
