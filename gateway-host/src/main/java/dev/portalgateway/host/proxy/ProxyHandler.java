@@ -169,8 +169,7 @@ public final class ProxyHandler implements HttpHandler {
         response = refused.toResponse();
       }
       unsent = response.body();
-      Headers responseHeaders = responseHeaders(response.headers(), requestId, runtime.routes(), route,
-          server.routePrefix());
+      Headers responseHeaders = responseHeaders(response.headers(), requestId);
       if (!preflight) {
         responseHeaders = cors.decorate(requestHeaders, responseHeaders);
       }
@@ -344,30 +343,13 @@ public final class ProxyHandler implements HttpHandler {
     return b.build();
   }
 
-  private static Headers responseHeaders(Headers upstream, String requestId, RouteTable routes, String route,
-      String routePrefix) {
+  private static Headers responseHeaders(Headers upstream, String requestId) {
     Headers.Builder b = HopByHop.strip(upstream).toBuilder();
     // The server writes its own Content-Length (from the length we pass) and Date. (For HEAD both
     // providers write none, so a HEAD answer carries no length: a known limit of the server API.)
     b.remove("Content-Length");
     b.remove("Date");
     b.set("X-Request-Id", requestId);
-    if (route != null && (b.first("Location") != null || b.first("Content-Location") != null
-        || b.first("Set-Cookie") != null)) {
-      UpstreamLocations locations = new UpstreamLocations(routePrefix + route, routes.basePath(route), routes.origin(route));
-      Headers built = b.build();
-      b = Headers.builder();
-      for (int i = 0; i < built.size(); i++) {
-        String name = built.name(i);
-        String value = built.value(i);
-        if (name.equalsIgnoreCase("Location") || name.equalsIgnoreCase("Content-Location")) {
-          value = locations.location(value);
-        } else if (name.equalsIgnoreCase("Set-Cookie")) {
-          value = locations.cookie(value);
-        }
-        b.add(name, value);
-      }
-    }
     return b.build();
   }
 

@@ -7,7 +7,7 @@ import java.util.Locale;
  * {@code /peer/{name}/} space, as {@code proxy_redirect} and {@code proxy_cookie_path} do in nginx.
  * Without it, an upstream's {@code Location: /login} sends the browser to the gateway's root.
  */
-final class UpstreamLocations {
+public final class UpstreamLocations {
   private final String prefix;
   private final String basePath;
   private final String origin;
@@ -21,6 +21,35 @@ final class UpstreamLocations {
     this.prefix = routePath;
     this.basePath = basePath;
     this.origin = origin;
+  }
+
+  /**
+   * Maps an upstream response's {@code Location}, {@code Content-Location} and {@code Set-Cookie}
+   * fields. Only the connector's responses go through this: a response a plugin made itself (a
+   * login redirect, its own cookie) is already in the gateway's space.
+   *
+   * @param routePath where the route is mounted, such as {@code /peer/docs}
+   * @return the headers, mapped; the same object when there was nothing to map
+   */
+  public static dev.portalgateway.api.Headers mapped(dev.portalgateway.api.Headers headers, String routePath,
+      String basePath, String origin) {
+    if (headers.first("Location") == null && headers.first("Content-Location") == null
+        && headers.first("Set-Cookie") == null) {
+      return headers;
+    }
+    UpstreamLocations locations = new UpstreamLocations(routePath, basePath, origin);
+    dev.portalgateway.api.Headers.Builder b = dev.portalgateway.api.Headers.builder();
+    for (int i = 0; i < headers.size(); i++) {
+      String name = headers.name(i);
+      String value = headers.value(i);
+      if (name.equalsIgnoreCase("Location") || name.equalsIgnoreCase("Content-Location")) {
+        value = locations.location(value);
+      } else if (name.equalsIgnoreCase("Set-Cookie")) {
+        value = locations.cookie(value);
+      }
+      b.add(name, value);
+    }
+    return b.build();
   }
 
   /** @return the {@code Location} as the client must follow it, or the value unchanged when it points elsewhere */

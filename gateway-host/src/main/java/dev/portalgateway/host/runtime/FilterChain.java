@@ -54,7 +54,7 @@ public final class FilterChain {
       try {
         Response response = connector.send(request);
         failed = false;
-        return response;
+        return routes.fromUpstream(request.route(), response);
       } finally {
         if (record != null) {
           record.connectorCalled(System.nanoTime() - start, failed);

@@ -1,7 +1,9 @@
 package dev.portalgateway.host.runtime;
 
 import dev.portalgateway.api.Connector;
+import dev.portalgateway.api.Headers;
 import dev.portalgateway.api.Problem;
+import dev.portalgateway.api.Response;
 import dev.portalgateway.api.ProblemException;
 import dev.portalgateway.host.config.CorsConfig;
 import dev.portalgateway.host.config.GatewayConfig;
@@ -26,8 +28,11 @@ public final class RouteTable implements AutoCloseable {
   private final CorsPolicy defaultCors;
   private final Duration defaultSseKeepalive;
   private final Connector fallback;
+  private final String routePrefix;
 
-  private RouteTable(Map<String, Route> routes, CorsPolicy defaultCors, Duration defaultSseKeepalive, Connector fallback) {
+  private RouteTable(Map<String, Route> routes, CorsPolicy defaultCors, Duration defaultSseKeepalive, Connector fallback,
+      String routePrefix) {
+    this.routePrefix = routePrefix;
     this.routes = routes;
     this.defaultCors = defaultCors;
     this.defaultSseKeepalive = defaultSseKeepalive;
@@ -61,7 +66,8 @@ public final class RouteTable implements AutoCloseable {
               effective.idleTimeout()),
           cors == null ? defaultCors : CorsPolicy.of(cors), effective.sseKeepalive(), basePath, origin));
     }
-    return new RouteTable(Map.copyOf(routes), defaultCors, config.proxy().sseKeepalive(), fallback);
+    return new RouteTable(Map.copyOf(routes), defaultCors, config.proxy().sseKeepalive(), fallback,
+        config.server().routePrefix());
   }
 
   /** @return the configured route of this name, or {@code null} */
@@ -94,6 +100,17 @@ public final class RouteTable implements AutoCloseable {
   public String origin(String name) {
     Route r = routes.get(name);
     return r == null ? null : r.origin();
+  }
+
+  /**
+   * The connector's response as the client must see it: the upstream's own URLs in
+   * {@code Location}, {@code Content-Location} and {@code Set-Cookie} mapped into the route's
+   * space under the route prefix, as nginx's {@code proxy_redirect} and {@code proxy_cookie_path} do.
+   */
+  Response fromUpstream(String name, Response response) {
+    Headers h = response.headers();
+    Headers mapped = dev.portalgateway.host.proxy.UpstreamLocations.mapped(h, routePrefix + name, basePath(name), origin(name));
+    return mapped == h ? response : response.withHeaders(mapped);
   }
 
   /** @return the SSE keep-alive interval for {@code name} */

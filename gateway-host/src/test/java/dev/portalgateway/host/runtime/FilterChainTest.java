@@ -84,6 +84,26 @@ class FilterChainTest {
   }
 
   @Test
+  void onlyTheUpstreamsLocationsAndCookiesAreMappedNotAFiltersOwn() throws Exception {
+    backend.route("/moved", ex -> {
+      ex.getResponseHeaders().add("Location", "/next");
+      ex.getResponseHeaders().add("Set-Cookie", "up=1; Path=/");
+      ex.sendResponseHeaders(302, -1);
+    });
+    // A login filter answers by itself: its redirect and cookie are already in the gateway's space.
+    Response own = chain((request, next) -> request.upstreamPath().equals("/login")
+        ? Response.of(302, Headers.of("Location", "/oauth2/callback", "Set-Cookie", "session=s; Path=/"), Body.empty())
+        : next.proceed(request)).proceed(Request.builder().route("backend").upstreamPath("/login").build());
+    assertThat(own.headers().first("Location")).isEqualTo("/oauth2/callback");
+    assertThat(own.headers().first("Set-Cookie")).isEqualTo("session=s; Path=/");
+    // The upstream's pass through the same filter, mapped under the route.
+    Response upstream = chain((request, next) -> next.proceed(request))
+        .proceed(Request.builder().route("backend").upstreamPath("/moved").build());
+    assertThat(upstream.headers().first("Location")).isEqualTo("/peer/backend/next");
+    assertThat(upstream.headers().first("Set-Cookie")).isEqualTo("up=1; Path=/peer/backend/");
+  }
+
+  @Test
   void aFilterCanAnswerWithoutReachingTheUpstream() throws Exception {
     FilterChain chain = chain((request, next) -> {
       throw new ProblemException(Problem.of(401, "unauthorized", "Unauthorized", "no key", null),

@@ -35,8 +35,25 @@ final class Issuer {
   /** Done once the first discovery attempt has ended, either way. */
   private final java.util.concurrent.CompletableFuture<Void> firstAttempt = new java.util.concurrent.CompletableFuture<>();
 
-  /** What discovery found, and the processor built from it. */
-  record Ready(String jwksUri, DefaultJWTProcessor<SecurityContext> processor) {}
+  /**
+   * What discovery found, and the processor built from it.
+   *
+   * @param endpoints the endpoints browser login uses (any may be null if the issuer has none)
+   * @param keys the issuer's key source, shared by access-token and ID-token checks
+   */
+  record Ready(String jwksUri, DefaultJWTProcessor<SecurityContext> processor, Endpoints endpoints,
+      JWKSource<SecurityContext> keys) {}
+
+  /**
+   * The issuer's endpoints for browser login.
+   *
+   * @param s256 whether it says it supports PKCE with S256 ({@code code_challenge_methods_supported})
+   */
+  record Endpoints(String authorization, String token, String userinfo, String endSession, boolean s256) {}
+
+  /** ID-token processors per client id: the audience differs. */
+  private final java.util.concurrent.ConcurrentHashMap<String, DefaultJWTProcessor<SecurityContext>> idTokenProcessors =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   Issuer(String url, SsoSettings settings) {
     this.url = url;
@@ -113,7 +130,14 @@ final class Issuer {
         if (!jwksUri.startsWith("https://") && !(url.startsWith("http://") && jwksUri.startsWith("http://"))) {
           throw new IOException(candidate + " names jwks_uri " + jwksUri + ", which is not https");
         }
-        this.ready = new Ready(jwksUri, processor(jwksUri));
+        JWKSource<SecurityContext> keys = keySource(jwksUri);
+        boolean s256 = false;
+        for (JsonNode m : doc.path("code_challenge_methods_supported")) {
+          s256 |= "S256".equals(m.asText());
+        }
+        Endpoints endpoints = new Endpoints(endpoint(doc, "authorization_endpoint"), endpoint(doc, "token_endpoint"),
+            endpoint(doc, "userinfo_endpoint"), endpoint(doc, "end_session_endpoint"), s256);
+        this.ready = new Ready(jwksUri, processor(keys), endpoints, keys);
         return;
       } catch (IOException e) {
         last = e;
@@ -136,7 +160,36 @@ final class Issuer {
     return doc;
   }
 
-  private DefaultJWTProcessor<SecurityContext> processor(String jwksUri) throws IOException {
+  /** An endpoint from the metadata, only when it is https (or http for an http localhost issuer). */
+  private String endpoint(JsonNode doc, String name) {
+    String value = doc.path(name).asText(null);
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    boolean https = value.startsWith("https://");
+    boolean localHttp = url.startsWith("http://") && value.startsWith("http://");
+    return https || localHttp ? value : null;
+  }
+
+  /**
+   * A processor for this issuer's ID tokens issued to {@code clientId}: signature against the
+   * same keys, {@code iss} exact, {@code aud} holding the client id, {@code exp}, {@code iat} and
+   * {@code sub} present. The nonce is the login's to check.
+   */
+  DefaultJWTProcessor<SecurityContext> idTokenProcessor(Ready r, String clientId) {
+    return idTokenProcessors.computeIfAbsent(clientId, id -> {
+      Set<JWSAlgorithm> algorithms = settings.algorithms().stream().map(JWSAlgorithm::parse).collect(Collectors.toSet());
+      DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
+      p.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithms, r.keys()));
+      DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(id,
+          new JWTClaimsSet.Builder().issuer(url).build(), Set.of("exp", "iat", "sub"));
+      claims.setMaxClockSkew((int) settings.clockSkew().toSeconds());
+      p.setJWTClaimsSetVerifier(claims);
+      return p;
+    });
+  }
+
+  private JWKSource<SecurityContext> keySource(String jwksUri) throws IOException {
     int timeout = (int) settings.discoveryTimeout().toMillis();
     JWKSource<SecurityContext> keys;
     try {
@@ -151,6 +204,10 @@ final class Issuer {
     } catch (java.net.MalformedURLException | IllegalArgumentException e) {
       throw new IOException("jwks_uri " + jwksUri + " is not a URL", e);
     }
+    return keys;
+  }
+
+  private DefaultJWTProcessor<SecurityContext> processor(JWKSource<SecurityContext> keys) {
     Set<JWSAlgorithm> algorithms = settings.algorithms().stream().map(JWSAlgorithm::parse).collect(Collectors.toSet());
     DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
     // RFC 9068 access tokens say at+jwt; most IdPs still say JWT or nothing.

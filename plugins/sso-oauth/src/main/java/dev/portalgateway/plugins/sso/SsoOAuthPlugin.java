@@ -49,10 +49,30 @@ public final class SsoOAuthPlugin implements GatewayPlugin {
       context.scheduler().execute(() -> discover(issuer, settings, context));
     }
     PluginMetrics.Counter outcomes = context.metrics().counter("authentications_total",
-        "Bearer-token checks by result: ok, or why the token was refused.", "result");
+        "Bearer-token and browser-session checks and logins by result: ok, session_ok, login_ok, or why not.", "result");
     ResourceMetadata metadata = new ResourceMetadata(settings, context.routePrefix());
+    // Every configuration adds the same public endpoints; the gateway serves the first one's. The
+    // login endpoints are lasting, so that they know the logins of every route configuration.
     context.publicEndpoint(ResourceMetadata.PATH, metadata);
-    return new BearerFilter(settings, issuers, context.clock(), metadata, outcomes);
+    LoginEndpoints endpoints = context.lasting(LoginEndpoints.class, lifetime -> new LoginEndpoints(context.routePrefix()));
+    context.publicEndpoint(BrowserLogin.BASE, endpoints);
+    SessionStores stores = context.lasting(SessionStores.class, SessionStores::new);
+    BearerFilter bearer = new BearerFilter(settings, issuers, context.clock(), metadata, outcomes);
+    if (!settings.browserLogin()) {
+      return bearer;
+    }
+    Issuer loginIssuer = issuers.stream().filter(i -> i.url().equals(settings.loginIssuer())).findFirst().orElseThrow();
+    SessionCookies cookies;
+    SessionStore store;
+    try {
+      cookies = SessionCookies.load(settings.session(), context.dataDirectory());
+      store = stores.forSettings(settings.session());
+    } catch (IOException e) {
+      throw new InvalidConfigException(config.path() + ".session: " + e.getMessage());
+    }
+    BrowserLogin login = new BrowserLogin(settings, loginIssuer, store, cookies, context.clock(), outcomes, context);
+    endpoints.add(login);
+    return new BrowserFilter(settings, login, bearer, context.routePrefix(), outcomes, endpoints);
   }
 
   private static void discover(Issuer issuer, SsoSettings settings, PluginContext context) {
