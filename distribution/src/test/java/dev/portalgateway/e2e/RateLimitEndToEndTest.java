@@ -3,7 +3,7 @@ package dev.portalgateway.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portalgateway.plugins.ratelimit.FakeLlm;
-import dev.portalgateway.plugins.ratelimit.RedisServerProcess;
+import dev.portalgateway.redis.RedisServerProcess;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;

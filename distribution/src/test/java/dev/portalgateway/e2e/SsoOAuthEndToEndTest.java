@@ -106,9 +106,35 @@ class SsoOAuthEndToEndTest {
         assertThat(keyed.statusCode()).as(keyed.body()).isEqualTo(200);
         assertThat(keyed.body()).contains("serverInfo");
 
+        // Route "app" logs people in: a page request goes to the IdP, comes back to the callback, and
+        // lands on the page with a session cookie (the redirects followed one by one, as a browser does).
+        HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(publicUrl + "/peer/app/page"))
+            .header("Accept", "text/html").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).as(page.body()).isEqualTo(302);
+        String authorize = page.headers().firstValue("Location").orElseThrow();
+        assertThat(authorize).startsWith(idp.issuerUrl("default").toString())
+            .contains("client_id=mcp-client", "code_challenge_method=S256",
+                "redirect_uri=" + java.net.URLEncoder.encode(publicUrl + "/oauth2/callback", java.nio.charset.StandardCharsets.UTF_8));
+        String loginCookie = page.headers().allValues("Set-Cookie").get(0);
+        loginCookie = loginCookie.substring(0, loginCookie.indexOf(';'));
+        HttpResponse<String> code = http.send(HttpRequest.newBuilder(URI.create(authorize)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> back = http.send(HttpRequest.newBuilder(URI.create(code.headers().firstValue("Location")
+            .orElseThrow())).header("Cookie", loginCookie).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(back.statusCode()).as(back.body()).isEqualTo(302);
+        assertThat(back.headers().firstValue("Location")).hasValue(publicUrl + "/peer/app/page");
+        String session = back.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("portal_session="))
+            .findFirst().orElseThrow();
+        assertThat(session).contains("HttpOnly", "SameSite=Lax", "Path=/");
+        HttpResponse<String> in = http.send(HttpRequest.newBuilder(URI.create(publicUrl + "/peer/app/page"))
+            .header("Accept", "text/html").header("Cookie", session.substring(0, session.indexOf(';'))).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(in.statusCode()).as("the service's own answer, not a login").isNotIn(302, 401);
+
         String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.adminPort + "/metrics")).build(),
             HttpResponse.BodyHandlers.ofString()).body();
-        assertThat(metrics).contains("portal_gateway_sso_oauth_authentications_total{result=\"ok\",}");
+        assertThat(metrics).contains("portal_gateway_sso_oauth_authentications_total{result=\"ok\",}",
+            "portal_gateway_sso_oauth_authentications_total{result=\"login_ok\",} 1.0");
         assertThat(g.stdout() + g.stderr()).as("tokens never reach the log").doesNotContain(".eyJ");
       }
     } finally {

@@ -48,7 +48,8 @@ public class BearerFilterBenchmark {
   public void setUp() throws Exception {
     issuer = BenchIssuer.start();
     SsoSettings settings = new SsoSettings(List.of(issuer.issuer()), List.of("bench-gateway"), null, null, null, null,
-        null, null, null, null, null, null, null, null, null, 1_000_000);
+        null, null, null, null, null, null, null, null, null, 1_000_000, null, null, null, null, null, null,
+        null, null);
     Issuer trusted = new Issuer(issuer.issuer(), settings);
     trusted.discover();
     PluginCounter counter = new PluginCounter();
@@ -59,7 +60,7 @@ public class BearerFilterBenchmark {
       throw new IllegalStateException("the benchmark token was refused");
     }
     SsoSettings noCache = new SsoSettings(List.of(issuer.issuer()), List.of("bench-gateway"), null, null, null, null,
-        null, null, null, null, null, null, null, null, null, 0);
+        null, null, null, null, null, null, null, null, null, 0, null, null, null, null, null, null, null, null);
     Issuer again = new Issuer(issuer.issuer(), noCache);
     again.discover();
     uncached = new BearerFilter(noCache, List.of(again), Clock.systemUTC(), new ResourceMetadata(noCache, "/peer/"),

@@ -25,6 +25,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.OAuth2Config;
+import no.nav.security.mock.oauth2.http.OAuth2HttpResponseKt;
+import no.nav.security.mock.oauth2.http.OAuth2HttpRouterKt;
+import no.nav.security.mock.oauth2.http.Route;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
 import no.nav.security.mock.oauth2.token.OAuth2TokenProvider;
 import org.junit.jupiter.api.AfterEach;
@@ -93,11 +96,11 @@ class SsoBrowserLoginIT {
   }
 
   /** An IdP with its login form (a person types a name), or one that logs "alice" in at once with short tokens. */
-  private void idp(boolean interactive, long tokenSeconds, Map<String, Object> claims) {
+  private void idp(boolean interactive, long tokenSeconds, Map<String, Object> claims, Route... routes) {
     OAuth2Config config = interactive ? new OAuth2Config(true, null, null, false, new OAuth2TokenProvider())
         : new OAuth2Config(false, null, null, false, new OAuth2TokenProvider(), Set.of(
             new DefaultOAuth2TokenCallback("default", "alice", "JWT", List.of("gateway"), claims, tokenSeconds)));
-    idp = new MockOAuth2Server(config);
+    idp = new MockOAuth2Server(config, routes);
     idp.start();
     issuer = idp.issuerUrl("default").toString();
     assertThat(issuer).startsWith("http://localhost:");
@@ -369,5 +372,35 @@ class SsoBrowserLoginIT {
     browser.waitForUrl(url(gateway, "/peer/both/page"));
     // Bearer routes are unchanged by browser login elsewhere.
     assertThat(get(url(gateway, "/peer/mcp/x"), "Accept", "text/html").statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void groupsThatOnlyTheUserinfoEndpointKnowsAreRead() throws Exception {
+    // Like IdPs that keep groups out of the ID token (too many, or only on request): userinfo has them.
+    idp(false, 3600, Map.of("email", "alice@example.com"), OAuth2HttpRouterKt.get("/default/userinfo",
+        request -> OAuth2HttpResponseKt.json(Map.of("sub", "alice", "groups", List.of("from-userinfo")))));
+    gateway = gateway("", "    allowed_groups: { app: [\"from-userinfo\"] }\n");
+    String cookie = loginWithoutBrowser("/peer/app/x");
+    assertThat(withSession(gateway, "/peer/app/x", cookie).statusCode()).isEqualTo(200);
+    gateway.close();
+    gateway = gateway("", "    allowed_groups: { app: [\"from-userinfo\"] }\n    userinfo: never\n");
+    cookie = loginWithoutBrowser("/peer/app/x");
+    assertThat(withSession(gateway, "/peer/app/x", cookie).statusCode()).as("groups from the ID token alone").isEqualTo(403);
+  }
+
+  /** Follows a login through an IdP that logs in at once; returns the session cookie's value. */
+  private String loginWithoutBrowser(String path) throws Exception {
+    HttpResponse<String> start = get(url(gateway, path), "Accept", "text/html");
+    assertThat(start.statusCode()).isEqualTo(302);
+    String loginCookie = start.headers().allValues("Set-Cookie").get(0);
+    loginCookie = loginCookie.substring(0, loginCookie.indexOf(';'));
+    HttpResponse<String> authorized = get(start.headers().firstValue("Location").orElseThrow());
+    assertThat(authorized.statusCode()).isEqualTo(302);
+    HttpResponse<String> back = get(authorized.headers().firstValue("Location").orElseThrow(), "Cookie", loginCookie);
+    assertThat(back.statusCode()).as(back.body()).isEqualTo(302);
+    assertThat(back.headers().firstValue("Location")).hasValue(url(gateway, path));
+    String session = back.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("portal_session="))
+        .findFirst().orElseThrow();
+    return session.substring("portal_session=".length(), session.indexOf(';'));
   }
 }
