@@ -403,4 +403,33 @@ class SsoBrowserLoginIT {
         .findFirst().orElseThrow();
     return session.substring("portal_session=".length(), session.indexOf(';'));
   }
+
+  @Test
+  void eachRouteLogsInAtItsOwnIssuerWithItsOwnCookie() throws Exception {
+    idp(false, 3600, Map.of());
+    String other = idp.issuerUrl("other").toString(); // another issuer, with keys of its own
+    gateway = TestGateway.start("portal", "  plugins_dir: \"" + pluginsDir + "\"\n  data_dir: \"" + dir.resolve("data")
+        + "\"\nupstreams:\n  app: \"" + backend.url() + "\"\n  partner: \"" + backend.url() + "\"\n"
+        + "plugins:\n  sso-oauth:\n    issuers: [\"" + issuer + "\", \"" + other + "\"]\n    client_id: gateway\n"
+        + "    routes:\n      app: { mode: browser }\n"
+        + "      partner: { mode: browser, login_issuer: \"" + other + "\", session: { cookie_name: partner_session } }\n");
+    String app = loginWithoutBrowser("/peer/app/x");
+    HttpResponse<String> start = get(url(gateway, "/peer/partner/y"), "Accept", "text/html");
+    assertThat(start.headers().firstValue("Location").orElseThrow()).startsWith(other + "/authorize");
+    // The app's session is not a session at the partner's issuer.
+    HttpResponse<String> crossed = get(url(gateway, "/peer/partner/y"), "Accept", "text/html", "Cookie", "partner_session=" + app);
+    assertThat(crossed.statusCode()).isEqualTo(302);
+    assertThat(crossed.headers().firstValue("Location").orElseThrow()).startsWith(other + "/authorize");
+    String loginCookie = start.headers().allValues("Set-Cookie").get(0);
+    HttpResponse<String> code = get(start.headers().firstValue("Location").orElseThrow());
+    HttpResponse<String> back = get(code.headers().firstValue("Location").orElseThrow(), "Cookie",
+        loginCookie.substring(0, loginCookie.indexOf(';')));
+    assertThat(back.statusCode()).as(back.body()).isEqualTo(302);
+    String partner = back.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("partner_session="))
+        .findFirst().orElseThrow();
+    HttpResponse<String> both = get(url(gateway, "/peer/partner/y"), "Accept", "text/html", "Cookie",
+        "portal_session=" + app + "; " + partner.substring(0, partner.indexOf(';')));
+    assertThat(both.statusCode()).isEqualTo(200);
+    assertThat(withSession(gateway, "/peer/app/x", app).statusCode()).isEqualTo(200);
+  }
 }
