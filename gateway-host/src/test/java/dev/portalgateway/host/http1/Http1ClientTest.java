@@ -6,6 +6,7 @@ import dev.portalgateway.api.Body;
 import dev.portalgateway.api.Headers;
 import dev.portalgateway.api.Response;
 import java.io.ByteArrayInputStream;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -31,6 +32,8 @@ class Http1ClientTest {
   private ServerSocket server;
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger requests = new AtomicInteger();
+  /** Connections the server has closed: a test waits for this, not for a guessed time. */
+  private final AtomicInteger closedByServer = new AtomicInteger();
   private final java.util.concurrent.LinkedBlockingQueue<byte[]> heads = new java.util.concurrent.LinkedBlockingQueue<>();
 
   @BeforeEach
@@ -63,7 +66,8 @@ class Http1ClientTest {
 
   /** Reads one request, answers it, closes (or, with {@link #dropSecondRequest}, reads another first). */
   private void answerOnceAndClose(Socket s) {
-    try (s) {
+    // Resources close in reverse: the socket first, then the count.
+    try (Closeable counted = closedByServer::incrementAndGet; Socket closing = s) {
       s.setSoTimeout(10_000);
       InputStream in = s.getInputStream();
       String method = readRequest(in);
@@ -120,6 +124,16 @@ class Http1ClientTest {
     return sb.toString();
   }
 
+  private void awaitServerClosed(int count) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (closedByServer.get() < count) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the server did not close its connection within 10 s");
+      }
+      Thread.sleep(5);
+    }
+  }
+
   private Http1Client client() {
     TransportPool pool = new TransportPool(
         () -> SocketTransport.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()), 2000),
@@ -137,7 +151,7 @@ class Http1ClientTest {
   void aRequestWithoutABodyIsResentOnANewConnectionWhenThePooledOneWasClosed() throws Exception {
     try (Http1Client client = client()) {
       assertThat(text(client.send("GET", "/a", Headers.empty(), Body.empty()))).isEqualTo("answer 1");
-      Thread.sleep(300); // the server has closed the pooled connection by now
+      awaitServerClosed(1); // the server has closed the pooled connection
       Response second = client.send("GET", "/b", Headers.empty(), Body.empty());
       assertThat(second.status()).isEqualTo(200);
       assertThat(text(second)).isEqualTo("answer 2");
@@ -149,7 +163,7 @@ class Http1ClientTest {
   void aStreamingBodyNeverGoesOutOnAConnectionTheServerClosed() throws Exception {
     try (Http1Client client = client()) {
       assertThat(text(client.send("GET", "/a", Headers.empty(), Body.empty()))).isEqualTo("answer 1");
-      Thread.sleep(300);
+      awaitServerClosed(1);
       // A body read from the client as it arrives cannot be sent twice: the pool must check the
       // connection before handing it out, however recently it was used.
       byte[] upload = "x".repeat(64 * 1024).getBytes(StandardCharsets.US_ASCII);
