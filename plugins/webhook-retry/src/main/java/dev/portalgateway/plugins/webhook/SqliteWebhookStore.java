@@ -49,6 +49,7 @@ final class SqliteWebhookStore implements WebhookStore {
   private static final int MAX_BATCH = 512;
   private static final Duration WRITE_WAIT = Duration.ofSeconds(30);
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
   /** Versioned schema steps, applied in order, each once, recorded in schema_migrations. */
   private static final List<String> MIGRATIONS = List.of(
@@ -99,6 +100,10 @@ final class SqliteWebhookStore implements WebhookStore {
         since INTEGER NOT NULL,
         reason TEXT NOT NULL
       );
+      """,
+      // 2: a token per claim, so that an attempt that outlived its claim cannot record over the next one's
+      """
+      ALTER TABLE webhooks ADD COLUMN claim TEXT
       """);
 
   private final Path file;
@@ -115,7 +120,11 @@ final class SqliteWebhookStore implements WebhookStore {
     T run(Connection c) throws SQLException, IOException;
   }
 
-  private record Write<T>(Work<T> work, CompletableFuture<T> done) {}
+  /** @param durable whether its commit must be synced before it returns (accepts, operator changes) */
+  private record Write<T>(Work<T> work, boolean durable, CompletableFuture<T> done) {}
+
+  /** The synchronous mode of the write connection's next commit; changed only between batches. */
+  private boolean syncedCommits = true;
 
   private SqliteWebhookStore(Path file, Connection w, Connection r, FileChannel lockChannel, FileLock lock) {
     this.file = file;
@@ -169,11 +178,13 @@ final class SqliteWebhookStore implements WebhookStore {
       if (owner) {
         try (Statement s = w.createStatement()) {
           // Only this process delivers from the file: any claim in it is a dead run's.
-          s.executeUpdate("UPDATE webhooks SET state = 'pending', claimed_until = NULL, possibly_delivered = 1, "
+          s.executeUpdate("UPDATE webhooks SET state = 'pending', claimed_until = NULL, claim = NULL, possibly_delivered = 1, "
               + "last_error = 'the gateway stopped during the attempt' WHERE state = 'in_flight'");
         }
         w.commit();
       }
+      // The writer runs its own BEGIN and COMMIT, so that it can set the sync mode between them.
+      w.setAutoCommit(true);
       r = source.getConnection();
       r.setAutoCommit(true);
       return new SqliteWebhookStore(file, w, r, channel, lock);
@@ -245,12 +256,26 @@ final class SqliteWebhookStore implements WebhookStore {
 
   // ---- the writer
 
+  /** A write whose commit is synced to the disk before this returns. */
   private <T> T write(Work<T> work) throws StoreException {
+    return write(work, true);
+  }
+
+  /**
+   * The delivery loop's own bookkeeping (claims, outcomes, sweeps): committed, but not synced by
+   * itself. A crash may lose the last of these, which only makes a webhook go out again (at least
+   * once, with its id); it never loses one. The next synced commit (an accept) syncs them too.
+   */
+  private <T> T bookkeeping(Work<T> work) throws StoreException {
+    return write(work, false);
+  }
+
+  private <T> T write(Work<T> work, boolean durable) throws StoreException {
     if (closed) {
       throw new StoreException("the webhook queue is closed", null);
     }
     CompletableFuture<T> done = new CompletableFuture<>();
-    writes.add(new Write<>(work, done));
+    writes.add(new Write<>(work, durable, done));
     try {
       return done.get(WRITE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -291,24 +316,39 @@ final class SqliteWebhookStore implements WebhookStore {
 
   private void runBatch(List<Write<?>> batch, List<Object> results) {
     try (Statement s = writeConnection.createStatement()) {
+      boolean durable = false;
       for (Write<?> w : batch) {
-        s.execute("SAVEPOINT one");
-        try {
-          results.add(w.work().run(writeConnection));
-          s.execute("RELEASE one");
-        } catch (SQLException | IOException | RuntimeException e) {
-          s.execute("ROLLBACK TO one");
-          s.execute("RELEASE one");
-          results.add(new Failure(e));
-        }
+        durable |= w.durable();
       }
-      writeConnection.commit();
-    } catch (SQLException e) {
+      if (durable != syncedCommits) {
+        // Between transactions only. WAL with NORMAL: the commit is atomic and survives a process
+        // crash, but the log is synced only at the next FULL commit or checkpoint.
+        s.execute("PRAGMA synchronous = " + (durable ? "FULL" : "NORMAL"));
+        syncedCommits = durable;
+      }
+      s.execute("BEGIN IMMEDIATE");
       try {
-        writeConnection.rollback();
-      } catch (SQLException ignored) {
-        // the commit's error is the one to report
+        for (Write<?> w : batch) {
+          s.execute("SAVEPOINT one");
+          try {
+            results.add(w.work().run(writeConnection));
+            s.execute("RELEASE one");
+          } catch (SQLException | IOException | RuntimeException e) {
+            s.execute("ROLLBACK TO one");
+            s.execute("RELEASE one");
+            results.add(new Failure(e));
+          }
+        }
+        s.execute("COMMIT");
+      } catch (SQLException e) {
+        try {
+          s.execute("ROLLBACK");
+        } catch (SQLException ignored) {
+          // the commit's error is the one to report
+        }
+        throw e;
       }
+    } catch (SQLException e) {
       for (Write<?> w : batch) {
         w.done().completeExceptionally(e);
       }
@@ -426,7 +466,7 @@ final class SqliteWebhookStore implements WebhookStore {
     if (max <= 0) {
       return List.of();
     }
-    return write(c -> {
+    return bookkeeping(c -> {
       String columns = "seq, id, route, method, path, query, headers, body, attempts, budget_used, budget_from, "
           + "received_at, policy, possibly_delivered, next_at";
       String sql;
@@ -456,15 +496,17 @@ final class SqliteWebhookStore implements WebhookStore {
             claimed.add(new Delivery(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
                 rs.getString(6), decodeHeaders(rs.getString(7)), rs.getBytes(8), rs.getInt(9) + 1, rs.getInt(10),
                 Instant.ofEpochMilli(rs.getLong(11)), Instant.ofEpochMilli(rs.getLong(12)),
-                JSON.readValue(rs.getString(13), DeliveryPolicy.class), rs.getInt(14) != 0));
+                JSON.readValue(rs.getString(13), DeliveryPolicy.class), rs.getInt(14) != 0,
+                newClaim()));
           }
         }
       }
       try (PreparedStatement u = c.prepareStatement(
-          "UPDATE webhooks SET state = 'in_flight', attempts = attempts + 1, claimed_until = ? WHERE seq = ?")) {
+          "UPDATE webhooks SET state = 'in_flight', attempts = attempts + 1, claimed_until = ?, claim = ? WHERE seq = ?")) {
         for (Delivery d : claimed) {
           u.setLong(1, now.plus(claimFor).toEpochMilli());
-          u.setLong(2, d.seq());
+          u.setString(2, d.claim());
+          u.setLong(3, d.seq());
           u.addBatch();
         }
         u.executeBatch();
@@ -475,14 +517,14 @@ final class SqliteWebhookStore implements WebhookStore {
 
   @Override
   public void finish(Finish f) throws StoreException {
-    write(c -> {
+    bookkeeping(c -> {
       Delivery d = f.delivery();
       AttemptRecord a = f.record();
       insertAttempt(c, d.seq(), a);
       boolean done = !f.state().equals("pending");
       try (PreparedStatement u = c.prepareStatement("UPDATE webhooks SET state = ?, claimed_until = NULL, next_at = ?, "
           + "budget_used = budget_used + ?, possibly_delivered = max(possibly_delivered, ?), last_status = ?, "
-          + "last_error = ?, finished_at = ? WHERE seq = ? AND state = 'in_flight'")) {
+          + "last_error = ?, finished_at = ?, claim = NULL WHERE seq = ? AND state = 'in_flight' AND claim = ?")) {
         u.setString(1, f.state());
         u.setLong(2, f.nextAt() == null ? a.startedAt().toEpochMilli() : f.nextAt().toEpochMilli());
         u.setInt(3, f.countsAgainstBudget() ? 1 : 0);
@@ -495,7 +537,10 @@ final class SqliteWebhookStore implements WebhookStore {
           u.setNull(7, java.sql.Types.INTEGER);
         }
         u.setLong(8, d.seq());
-        u.executeUpdate();
+        u.setString(9, d.claim());
+        if (u.executeUpdate() == 0) {
+          return null; // the claim ran out and the webhook went back to the queue: this outcome is stale
+        }
       }
       if (f.pauseRoute() != null) {
         try (PreparedStatement p = c.prepareStatement(
@@ -512,9 +557,9 @@ final class SqliteWebhookStore implements WebhookStore {
 
   @Override
   public int releaseExpired(Instant now) throws StoreException {
-    return write(c -> {
+    return bookkeeping(c -> {
       try (PreparedStatement u = c.prepareStatement("UPDATE webhooks SET state = 'pending', claimed_until = NULL, "
-          + "next_at = ?, possibly_delivered = 1, last_error = 'the attempt never finished' "
+          + "claim = NULL, next_at = ?, possibly_delivered = 1, last_error = 'the attempt never finished' "
           + "WHERE state = 'in_flight' AND claimed_until < ?")) {
         u.setLong(1, now.toEpochMilli());
         u.setLong(2, now.toEpochMilli());
@@ -525,7 +570,7 @@ final class SqliteWebhookStore implements WebhookStore {
 
   @Override
   public int expire(Instant deliveredBefore, Instant now) throws StoreException {
-    return write(c -> {
+    return bookkeeping(c -> {
       int n;
       try (PreparedStatement a = c.prepareStatement("DELETE FROM attempts WHERE webhook_seq IN (SELECT seq FROM webhooks "
           + "WHERE state = 'delivered' AND finished_at < ?)");
@@ -716,6 +761,12 @@ final class SqliteWebhookStore implements WebhookStore {
   }
 
   // ---- plumbing
+
+  private static String newClaim() {
+    byte[] b = new byte[16];
+    RANDOM.nextBytes(b);
+    return java.util.HexFormat.of().formatHex(b);
+  }
 
   /** The last policy encoded: webhooks of one route configuration share one policy object. */
   private volatile Object[] lastPolicy = {null, null};

@@ -56,10 +56,12 @@ interface WebhookStore extends AutoCloseable {
    * @param budgetUsed attempts since acceptance or the last replay, this one not included
    * @param budgetFrom when its attempt budget started (acceptance or the last replay)
    * @param possiblyDelivered whether an earlier attempt may have reached the service
+   * @param claim this claim's random token: its outcome is recorded only while the claim is still
+   *     the webhook's, never over a later claim's after this one ran out
    */
   record Delivery(long seq, String id, String route, String method, String path, String query, Headers headers,
       byte[] body, int attempt, int budgetUsed, Instant budgetFrom, Instant receivedAt, DeliveryPolicy policy,
-      boolean possiblyDelivered) {}
+      boolean possiblyDelivered, String claim) {}
 
   /**
    * One attempt, as recorded.
@@ -153,7 +155,7 @@ interface WebhookStore extends AutoCloseable {
    */
   List<Delivery> claim(String route, int max, boolean ordered, Instant now, Duration claimFor) throws StoreException;
 
-  /** Records an attempt and moves its webhook to its new state. */
+  /** Records an attempt and moves its webhook to its new state, if its claim is still the webhook's. */
   void finish(Finish finish) throws StoreException;
 
   /**
