@@ -17,7 +17,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The one loop that delivers the queue, for the plugin's whole lifetime: it is the plugin's
@@ -40,7 +39,6 @@ final class DeliveryLoop implements AutoCloseable {
   private final Telemetry telemetry;
   private final Clock clock;
   private final Map<String, WebhookSettings> routeSettings = new ConcurrentHashMap<>();
-  private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
   private final ExecutorService attempts = Executors.newVirtualThreadPerTaskExecutor();
   private final Object signal = new Object();
   private final Thread thread;
@@ -159,24 +157,16 @@ final class DeliveryLoop implements AutoCloseable {
   /** @return whether any webhook was claimed */
   private boolean dispatch(Instant now) throws StoreException {
     boolean any = false;
-    for (Map.Entry<String, Integer> due : store.due(now).entrySet()) {
-      String route = due.getKey();
+    for (String route : store.due(now).keySet()) {
       WebhookSettings s = settingsFor(route);
-      AtomicInteger active = inFlight.computeIfAbsent(route, r -> new AtomicInteger());
-      int slots = s.ordered() ? (active.get() == 0 ? 1 : 0) : s.concurrency() - active.get();
-      if (slots <= 0) {
-        continue;
-      }
       Duration claimFor = s.attemptTimeout().plus(CLAIM_MARGIN);
-      List<Delivery> claimed = store.claim(route, Math.min(slots, due.getValue()), s.ordered(), now, claimFor);
-      for (Delivery d : claimed) {
-        active.incrementAndGet();
+      // The store counts what is in flight, here and on other gateways sharing it.
+      for (Delivery d : store.claim(route, s.concurrency(), s.ordered(), now, claimFor)) {
         any = true;
         attempts.submit(() -> {
           try {
             attempt(d);
           } finally {
-            active.decrementAndGet();
             wake();
           }
         });

@@ -67,7 +67,14 @@ final class WebhookCommand implements PluginCommand {
       }
     }
     Instant now = context.clock().instant();
-    try (WebhookStore store = SqliteWebhookStore.open(context.dataDirectory(), false)) {
+    WebhookSettings settings;
+    try {
+      settings = WebhookSettings.from(context.config());
+    } catch (dev.portalgateway.api.InvalidConfigException e) {
+      err.println("webhooks: " + e.getMessage());
+      return 2;
+    }
+    try (WebhookStore store = WebhookStores.open(settings, context.dataDirectory(), false)) {
       QueueOperations ops = new QueueOperations(store);
       switch (action) {
         case "list" -> out.print(ops.list(params, now));

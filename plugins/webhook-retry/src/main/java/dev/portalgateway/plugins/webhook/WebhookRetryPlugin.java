@@ -54,7 +54,7 @@ public final class WebhookRetryPlugin implements GatewayPlugin {
     WebhookSettings settings = WebhookSettings.from(config);
     DeliveryLoop loop = context.lasting(DeliveryLoop.class, lifetime -> {
       try {
-        return new DeliveryLoop(lifetime, SqliteWebhookStore.open(lifetime.dataDirectory(), true), settings);
+        return new DeliveryLoop(lifetime, WebhookStores.open(settings, lifetime.dataDirectory(), true), settings);
       } catch (StoreException e) {
         throw new InvalidConfigException(e.getMessage());
       }

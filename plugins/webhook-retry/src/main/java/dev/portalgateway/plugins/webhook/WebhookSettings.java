@@ -30,6 +30,8 @@ import java.util.Set;
  * @param dedupeWindow how long a delivery id is remembered
  * @param retention how long delivered webhooks are kept for inspection and replay
  * @param pollInterval how often the delivery loop looks for due webhooks when nothing wakes it
+ * @param store {@code sqlite} (one gateway, in its data directory) or {@code postgres} (shared by replicas)
+ * @param postgres the database, for {@code store: postgres}
  */
 record WebhookSettings(
     String mode,
@@ -49,7 +51,33 @@ record WebhookSettings(
     String dedupeHeader,
     Duration dedupeWindow,
     Duration retention,
-    Duration pollInterval) {
+    Duration pollInterval,
+    String store,
+    PostgresSettings postgres) {
+
+  /**
+   * The PostgreSQL database several gateways share.
+   *
+   * @param url a JDBC URL, {@code jdbc:postgresql://HOST:5432/DATABASE}
+   * @param user the database user
+   * @param password its password (from the environment)
+   * @param poolSize connections per gateway
+   * @param connectTimeout how long to wait for a connection before a write fails (and an accept answers 503)
+   * @param statementTimeout how long one statement may run
+   */
+  record PostgresSettings(String url, String user, String password, Integer poolSize, Duration connectTimeout,
+      Duration statementTimeout) {
+    PostgresSettings {
+      poolSize = poolSize == null ? 8 : poolSize;
+      connectTimeout = connectTimeout == null ? Duration.ofSeconds(2) : connectTimeout;
+      statementTimeout = statementTimeout == null ? Duration.ofSeconds(10) : statementTimeout;
+    }
+
+    @Override
+    public String toString() {
+      return "PostgresSettings[" + (url == null ? null : PostgresWebhookStore.redact(url)) + "]"; // never the password
+    }
+  }
 
   static final String STORE_AND_FORWARD = "store-and-forward";
   static final String TRY_THEN_QUEUE = "try-then-queue";
@@ -91,6 +119,7 @@ record WebhookSettings(
     dedupeWindow = dedupeWindow == null ? Duration.ofHours(24) : dedupeWindow;
     retention = retention == null ? Duration.ofDays(7) : retention;
     pollInterval = pollInterval == null ? Duration.ofSeconds(1) : pollInterval;
+    store = store == null ? "sqlite" : store.toLowerCase(Locale.ROOT);
   }
 
   /**
@@ -143,6 +172,21 @@ record WebhookSettings(
         errors.add(p + ".signature.secret: a Standard Webhooks secret is whsec_ followed by base64");
       }
       positive(errors, p + ".signature.tolerance", s.signature.tolerance());
+    }
+    if (!s.store.equals("sqlite") && !s.store.equals("postgres")) {
+      errors.add(p + ".store: must be sqlite or postgres, not '" + s.store + "'");
+    }
+    if (s.store.equals("postgres")) {
+      PostgresSettings pg = s.postgres;
+      if (pg == null || pg.url() == null || !pg.url().startsWith("jdbc:postgresql://")) {
+        errors.add(p + ".postgres.url: store: postgres needs a JDBC URL such as jdbc:postgresql://db:5432/gateway");
+      } else {
+        if (pg.poolSize() < 1 || pg.poolSize() > 100) {
+          errors.add(p + ".postgres.pool_size: must be between 1 and 100");
+        }
+        positive(errors, p + ".postgres.connect_timeout", pg.connectTimeout());
+        positive(errors, p + ".postgres.statement_timeout", pg.statementTimeout());
+      }
     }
     if (!errors.isEmpty()) {
       throw new InvalidConfigException(String.join("; ", errors));

@@ -151,9 +151,12 @@ interface WebhookStore extends AutoCloseable {
    * Claims due webhooks of a route for attempts: they are {@code in_flight} until finished or
    * until {@code claimFor} has passed, when {@link #releaseExpired} hands them out again.
    *
+   * @param concurrency the most of the route's webhooks in flight at once, counting those of every
+   *     gateway that shares the store
    * @param ordered claim only the route's oldest undelivered webhook, and only when none is in flight
    */
-  List<Delivery> claim(String route, int max, boolean ordered, Instant now, Duration claimFor) throws StoreException;
+  List<Delivery> claim(String route, int concurrency, boolean ordered, Instant now, Duration claimFor)
+      throws StoreException;
 
   /** Records an attempt and moves its webhook to its new state, if its claim is still the webhook's. */
   void finish(Finish finish) throws StoreException;

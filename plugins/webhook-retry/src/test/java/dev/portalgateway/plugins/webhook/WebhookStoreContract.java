@@ -70,6 +70,21 @@ abstract class WebhookStoreContract {
   }
 
   @Test
+  void aRoutesConcurrencyCountsEveryClaimInFlight() throws Exception {
+    try (WebhookStore store = store()) {
+      for (int i = 0; i < 5; i++) {
+        store.accept(webhook("k" + i, "capped", "b", T0));
+      }
+      List<Delivery> two = store.claim("capped", 2, false, T0, Duration.ofMinutes(1));
+      assertThat(two).hasSize(2);
+      // Another claimer (another gateway on the same store) finds the route full.
+      assertThat(store.claim("capped", 2, false, T0, Duration.ofMinutes(1))).isEmpty();
+      store.finish(finish(two.get(0), "delivered", null));
+      assertThat(store.claim("capped", 2, false, T0, Duration.ofMinutes(1))).hasSize(1);
+    }
+  }
+
+  @Test
   void repeatedDeliveryIdsWithinTheWindowAreNotStoredAgain() throws Exception {
     try (WebhookStore store = store()) {
       NewWebhook a = webhook("a", "hooks", "x", T0);
