@@ -31,7 +31,7 @@ final class DeliveryLoop implements AutoCloseable {
   private static final Duration EXPIRE_EVERY = Duration.ofMinutes(1);
   private static final Duration GAUGES_EVERY = Duration.ofSeconds(2);
   /** A claim outlives its attempt's time limit by this much before another attempt may take it. */
-  private static final Duration CLAIM_MARGIN = Duration.ofSeconds(30);
+  private static final Duration CLAIM_MARGIN = Duration.ofSeconds(10);
 
   private final PluginContext lifetime;
   private final WebhookStore store;

@@ -169,6 +169,15 @@ abstract class SqlWebhookStore implements WebhookStore {
       throws StoreException {
     return write(c -> {
       lockRoute(c, route);
+      // Claims that ran out (their gateway died, or hung) go back first, so they hold no slot.
+      try (PreparedStatement u = c.prepareStatement("UPDATE webhooks SET state = 'pending', claimed_until = NULL, "
+          + "claim = NULL, next_at = ?, possibly_delivered = 1, last_error = 'the attempt never finished' "
+          + "WHERE route = ? AND state = 'in_flight' AND claimed_until < ?")) {
+        u.setLong(1, now.toEpochMilli());
+        u.setString(2, route);
+        u.setLong(3, now.toEpochMilli());
+        u.executeUpdate();
+      }
       int inFlight;
       try (PreparedStatement q = c.prepareStatement("SELECT count(*) FROM webhooks WHERE route = ? AND state = 'in_flight'")) {
         q.setString(1, route);
