@@ -44,7 +44,15 @@ final class DeliveryLoop implements AutoCloseable {
   private final Thread thread;
   private volatile WebhookSettings defaults;
   private volatile boolean running = true;
-  private boolean woken;
+  /** An attempt ended: a slot is free, look again at once. */
+  private boolean freed;
+  /** A webhook arrived: look again, but not more often than {@link #ARRIVALS_EVERY}. */
+  private boolean arrived;
+  private long lastPassNanos;
+  /** Routes with webhooks waiting: learnt from requests, and read from the queue now and then (replays by command). */
+  private final java.util.Set<String> knownRoutes = ConcurrentHashMap.newKeySet();
+  private static final Duration ROUTES_EVERY = Duration.ofSeconds(30);
+  private static final long ARRIVALS_EVERY = TimeUnit.MILLISECONDS.toNanos(50);
 
   DeliveryLoop(PluginContext lifetime, WebhookStore store, WebhookSettings defaults) {
     this.lifetime = lifetime;
@@ -81,6 +89,7 @@ final class DeliveryLoop implements AutoCloseable {
     if (routeSettings.get(route) != settings) {
       routeSettings.put(route, settings);
     }
+    knownRoutes.add(route);
   }
 
   private WebhookSettings settingsFor(String route) {
@@ -88,10 +97,29 @@ final class DeliveryLoop implements AutoCloseable {
     return s != null ? s : defaults;
   }
 
-  /** Asks the loop to look at the queue now. */
+  /** An operator changed the queue (a replay, a resume): read its routes again and look at once. */
+  void queueChanged() {
+    routesStale = true;
+    wake();
+  }
+
+  private volatile boolean routesStale;
+
+  /** An attempt ended: look at the queue now. */
   void wake() {
     synchronized (signal) {
-      woken = true;
+      freed = true;
+      signal.notifyAll();
+    }
+  }
+
+  /**
+   * A webhook was accepted. During a burst thousands arrive per second; looking at the queue for
+   * each would only repeat the same probes, so arrivals start a pass at most every 50 ms.
+   */
+  void arrived() {
+    synchronized (signal) {
+      arrived = true;
       signal.notifyAll();
     }
   }
@@ -100,10 +128,19 @@ final class DeliveryLoop implements AutoCloseable {
     Instant lastSweep = Instant.EPOCH;
     Instant lastExpire = Instant.EPOCH;
     Instant lastGauges = Instant.EPOCH;
+    Instant lastRoutes = Instant.EPOCH;
     while (running) {
       long waitMillis;
+      synchronized (signal) {
+        lastPassNanos = System.nanoTime();
+      }
       try {
         Instant now = clock.instant();
+        if (routesStale || Duration.between(lastRoutes, now).compareTo(ROUTES_EVERY) >= 0) {
+          routesStale = false;
+          knownRoutes.addAll(store.routes());
+          lastRoutes = now;
+        }
         if (Duration.between(lastSweep, now).compareTo(SWEEP_EVERY) >= 0) {
           int released = store.releaseExpired(now);
           if (released > 0) {
@@ -142,22 +179,37 @@ final class DeliveryLoop implements AutoCloseable {
   private void pause(long millis) {
     synchronized (signal) {
       long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-      while (!woken && running && millis > 0) {
+      while (running) {
+        long now = System.nanoTime();
+        if (freed || now >= until) {
+          break;
+        }
+        long wait = until - now;
+        if (arrived) {
+          long arrivalsAt = lastPassNanos + ARRIVALS_EVERY;
+          if (now >= arrivalsAt) {
+            break;
+          }
+          wait = Math.min(wait, arrivalsAt - now);
+        }
         try {
-          signal.wait(millis);
+          TimeUnit.NANOSECONDS.timedWait(signal, Math.max(1, wait));
         } catch (InterruptedException e) {
           return;
         }
-        millis = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime());
       }
-      woken = false;
+      freed = false;
+      arrived = false;
     }
   }
 
   /** @return whether any webhook was claimed */
   private boolean dispatch(Instant now) throws StoreException {
     boolean any = false;
-    for (String route : store.due(now).keySet()) {
+    for (String route : knownRoutes) {
+      if (!store.hasDue(route, now)) {
+        continue;
+      }
       WebhookSettings s = settingsFor(route);
       Duration claimFor = s.attemptTimeout().plus(CLAIM_MARGIN);
       // The store counts what is in flight, here and on other gateways sharing it.

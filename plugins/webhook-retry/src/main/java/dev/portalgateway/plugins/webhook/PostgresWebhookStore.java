@@ -73,6 +73,10 @@ final class PostgresWebhookStore extends SqlWebhookStore {
         since BIGINT NOT NULL,
         reason TEXT NOT NULL
       )
+      """,
+      // 2: a route's due webhooks in due order, for claims and the loop's probes, however long the queue
+      """
+      CREATE INDEX webhooks_claim ON webhooks (route, state, next_at, seq)
       """);
 
   private final HikariDataSource pool;

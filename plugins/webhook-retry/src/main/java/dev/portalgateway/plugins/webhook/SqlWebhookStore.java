@@ -135,19 +135,32 @@ abstract class SqlWebhookStore implements WebhookStore {
   }
 
   @Override
-  public Map<String, Integer> due(Instant now) throws StoreException {
+  public java.util.Set<String> routes() throws StoreException {
     return read(c -> {
-      Map<String, Integer> due = new LinkedHashMap<>();
-      try (PreparedStatement q = c.prepareStatement("SELECT route, count(*) FROM webhooks WHERE state = 'pending' "
-          + "AND next_at <= ? AND route NOT IN (SELECT route FROM paused_routes) GROUP BY route")) {
-        q.setLong(1, now.toEpochMilli());
-        try (ResultSet rs = q.executeQuery()) {
-          while (rs.next()) {
-            due.put(rs.getString(1), rs.getInt(2));
-          }
+      java.util.Set<String> routes = new java.util.TreeSet<>();
+      try (Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT DISTINCT route FROM webhooks WHERE state IN ('pending', 'in_flight')")) {
+        while (rs.next()) {
+          routes.add(rs.getString(1));
         }
       }
-      return due;
+      return routes;
+    });
+  }
+
+  @Override
+  public boolean hasDue(String route, Instant now) throws StoreException {
+    return read(c -> {
+      // One index probe (webhooks_claim), however long the queue: the loop asks this often.
+      try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM webhooks WHERE route = ? AND state = 'pending' "
+          + "AND next_at <= ? AND NOT EXISTS (SELECT 1 FROM paused_routes WHERE route = ?) LIMIT 1")) {
+        q.setString(1, route);
+        q.setLong(2, now.toEpochMilli());
+        q.setString(3, route);
+        try (ResultSet rs = q.executeQuery()) {
+          return rs.next();
+        }
+      }
     });
   }
 

@@ -102,6 +102,10 @@ final class SqliteWebhookStore extends SqlWebhookStore {
       // 2: a token per claim, so that an attempt that outlived its claim cannot record over the next one's
       """
       ALTER TABLE webhooks ADD COLUMN claim TEXT
+      """,
+      // 3: a route's due webhooks in due order, for claims and the loop's probes, however long the queue
+      """
+      CREATE INDEX webhooks_claim ON webhooks (route, state, next_at, seq)
       """);
 
   private final Path file;

@@ -118,7 +118,7 @@ final class WebhookFilter implements Filter {
     telemetry.accepted(Duration.between(arrived, clock.instant()));
     telemetry.received(route, accepted.duplicate() ? "duplicate" : "queued");
     if (!accepted.duplicate()) {
-      loop.wake();
+      loop.arrived();
     }
     String json = "{\"id\":\"" + accepted.id() + "\",\"status\":\"" + (accepted.duplicate() ? "duplicate" : "queued") + "\"}";
     return Response.of(202, Headers.of("Content-Type", "application/json", "Cache-Control", "no-store",

@@ -87,13 +87,13 @@ public final class WebhookRetryPlugin implements GatewayPlugin {
     context.adminEndpoint("stats", get(request -> json(ops.stats(context.clock().instant()))));
     context.adminEndpoint("replay", post(request -> {
       String out = ops.replay(parameters(request), context.clock().instant());
-      loop.wake();
+      loop.queueChanged();
       return json(out);
     }));
     context.adminEndpoint("purge", post(request -> json(ops.purge(parameters(request), context.clock().instant()))));
     context.adminEndpoint("resume", post(request -> {
       String out = ops.resume(request.queryParameter("route"));
-      loop.wake();
+      loop.queueChanged();
       return json(out);
     }));
   }

@@ -141,8 +141,11 @@ interface WebhookStore extends AutoCloseable {
    */
   Accepted accept(NewWebhook webhook) throws StoreException;
 
-  /** @return routes with webhooks due by {@code now}, not paused, and how many are due */
-  Map<String, Integer> due(Instant now) throws StoreException;
+  /** @return the routes with webhooks waiting or in flight (a scan of the queue: asked rarely) */
+  java.util.Set<String> routes() throws StoreException;
+
+  /** @return whether a route that is not paused has a webhook due by {@code now} (one index probe) */
+  boolean hasDue(String route, Instant now) throws StoreException;
 
   /** @return when the earliest pending webhook of a route that is not paused is due, or null */
   Instant nextDue() throws StoreException;
