@@ -73,6 +73,11 @@ public final class GatewayMetrics {
         "Requests refused as malformed (400, 431, 505) by the front server before any plugin saw them.").register(registry);
     configReloads = Counter.build("portal_gateway_config_reloads_total", "Configuration reloads, by outcome.")
         .labelNames("outcome").register(registry);
+    // Exported at 0 from the start: an alert on increase(...{outcome="rejected"}) needs a sample
+    // from before the first rejection, which is otherwise the series' first sample.
+    for (String outcome : List.of("applied", "rejected", "unchanged")) {
+      configReloads.labels(outcome);
+    }
     relayConnected = Gauge.build("portal_gateway_relay_connected",
         "1 while the gateway has a session with a Portal relay, else 0.").register(registry);
     relayHandshakes = Counter.build("portal_gateway_relay_handshakes_total",

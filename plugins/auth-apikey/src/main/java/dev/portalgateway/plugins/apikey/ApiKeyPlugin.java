@@ -49,6 +49,9 @@ public final class ApiKeyPlugin implements GatewayPlugin {
     PluginMetrics.Gauge keyCount = metrics.gauge("keys", "Keys in the keys file, revoked and expired ones included.");
     PluginMetrics.Counter reloads = metrics.counter("keys_file_reloads_total",
         "Reloads of the keys file: applied, or refused (the previous keys stay in force).", "result");
+    // At 0 until the first reload, so that an alert on increase(...{result="refused"}) sees the first refusal.
+    reloads.add(0, "applied");
+    reloads.add(0, "refused");
     PluginMetrics.Counter bcryptRuns = metrics.counter("bcrypt_checks_total",
         "bcrypt computations; each distinct key needs one until its cache entry expires.");
     KeyVerifier verifier = new KeyVerifier(settings.cacheSize(), settings.cacheTtl(), settings.negativeCacheTtl(),

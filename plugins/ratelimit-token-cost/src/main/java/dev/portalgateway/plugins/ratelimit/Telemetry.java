@@ -36,6 +36,10 @@ final class Telemetry {
         "Responses under a budget that reported no usage (charged no_usage_charge_tokens).", "lease");
     storeFailures = m.counter("store_failures_total", "Limit store calls that failed (Redis down, timeout), by operation.",
         "operation");
+    // At 0 from the start, so that an alert on increase(...) sees the first failures too.
+    for (String operation : new String[] {"take", "reserve", "settle", "release", "used", "startup"}) {
+      storeFailures.add(0, operation);
+    }
     remaining = m.gauge("budget_remaining", "What is left of a budget window, for the principals in report_principals.",
         "principal", "budget");
   }
