@@ -138,7 +138,7 @@ public final class Gateway implements AutoCloseable {
           if (relay != null) {
             relay.updateMetrics();
           }
-        }, PluginEndpoints.admin(runtimes)));
+        }, PluginEndpoints.admin(runtimes), new AdminAccess(server.adminHosts(), server.adminToken())));
     proxy.start();
     admin.start();
     // Releases close expired keep-alive connections as they go; this covers an upstream that went
