@@ -10,7 +10,7 @@ import dev.portalgateway.host.plugin.PluginCommands;
 import dev.portalgateway.host.runtime.GatewayRuntime;
 import dev.portalgateway.host.runtime.RuntimeHolder;
 import dev.portalgateway.host.server.Gateway;
-import dev.portalgateway.host.server.TlsContexts;
+import dev.portalgateway.host.server.ServerTls;
 import io.prometheus.client.CollectorRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -242,7 +242,7 @@ public final class Main {
       LoadedConfig loaded = loader().load(configFile);
       if (loaded.paths().tlsKeystore() != null) {
         var tls = loaded.config().server().tls();
-        TlsContexts.fromKeystore(loaded.paths().tlsKeystore(), tls.keystorePassword(), tls.keyPassword());
+        ServerTls.load(loaded.paths().tlsKeystore(), tls.keystorePassword(), tls.keyPassword(), tls.minVersion());
       }
       PluginCatalog catalog = PluginCatalog.load(loaded.paths().pluginsDir());
       // Closed in every case: a plugin's lasting state made while checking must not outlive the check.

@@ -28,7 +28,12 @@ import java.util.stream.Collectors;
  * {@code 30s}, sizes like {@code 10MiB}, and every error names its key path.
  */
 public final class ConfigBinder {
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  /**
+   * YAML with duplicate keys refused: a second {@code auth-apikey:} under {@code plugins:} would
+   * otherwise silently replace the first (and could turn authentication off on a reload).
+   */
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION));
   private static final ObjectMapper BINDER = JsonMapper.builder()
       .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -64,7 +69,13 @@ public final class ConfigBinder {
     } catch (JsonProcessingException e) {
       var loc = e.getLocation();
       String where = loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
-      throw new ConfigException(source + ": not valid YAML" + where + ": " + e.getOriginalMessage());
+      String message = e.getOriginalMessage();
+      if (message != null && message.startsWith("Duplicate field '")) {
+        String key = message.substring("Duplicate field '".length(), message.indexOf('\'', "Duplicate field '".length()));
+        throw new ConfigException(source + ": the key '" + key + "' appears twice in one mapping" + where
+            + "; a second entry would silently replace the first: merge them into one");
+      }
+      throw new ConfigException(source + ": not valid YAML" + where + ": " + message);
     }
   }
 

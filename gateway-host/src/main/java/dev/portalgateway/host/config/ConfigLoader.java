@@ -122,6 +122,17 @@ public final class ConfigLoader {
       validateHttpUrl(s.publicUrl(), "server.public_url");
     }
     validateRoutePrefix(s.routePrefix());
+    for (int i = 0; i < s.adminHosts().size(); i++) {
+      String h = s.adminHosts().get(i);
+      if (!h.matches("[a-z0-9]([a-z0-9.-]*[a-z0-9])?")) {
+        throw new ConfigException("server.admin_hosts[" + i + "]: '" + h + "' is not a host name (IP addresses are "
+            + "always accepted and need no entry)");
+      }
+    }
+    if (s.adminToken() != null && s.adminToken().length() < 16) {
+      throw new ConfigException("server.admin_token: use at least 16 characters (openssl rand -base64 24), from the "
+          + "environment: admin_token: ${GATEWAY_ADMIN_TOKEN}");
+    }
     positive(c.proxy().connectTimeout().toMillis(), "proxy.connect_timeout");
     positive(c.proxy().responseTimeout().toMillis(), "proxy.response_timeout");
     notNegative(c.proxy().sseKeepalive().toMillis(), "proxy.sse_keepalive");

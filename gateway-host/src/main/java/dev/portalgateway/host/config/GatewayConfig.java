@@ -27,7 +27,7 @@ public record GatewayConfig(
     Map<String, JsonNode> plugins) {
 
   public GatewayConfig {
-    server = server == null ? new ServerConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null) : server;
+    server = server == null ? new ServerConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null) : server;
     proxy = proxy == null ? new ProxyConfig(null, null, null, null, null) : proxy;
     cors = cors == null ? CorsConfig.DISABLED : cors;
     relay = relay == null ? new RelayConfig(null, null, null, null, null, null, null, null, null, null) : relay;

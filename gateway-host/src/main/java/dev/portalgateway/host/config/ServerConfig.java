@@ -33,6 +33,10 @@ import java.util.List;
  *     wait for its next request
  * @param headerReadTimeout (provider {@code portal}) how long a client may take to send a request
  *     head, from its first byte
+ * @param adminHosts host names the admin listener answers besides IP literals (a {@code Host}
+ *     naming anything else is refused, so that a web page cannot reach it by DNS rebinding)
+ * @param adminToken when set, {@code /metrics} and plugin admin endpoints need
+ *     {@code Authorization: Bearer <token>}; {@code /healthz} and {@code /readyz} never do
  */
 public record ServerConfig(
     String listen,
@@ -52,7 +56,9 @@ public record ServerConfig(
     String routePrefix,
     Integer maxConnections,
     Duration clientIdleTimeout,
-    Duration headerReadTimeout) {
+    Duration headerReadTimeout,
+    List<String> adminHosts,
+    String adminToken) {
 
   /**
    * The default provider: the gateway's own ({@link dev.portalgateway.host.front.FrontServer}),
@@ -80,6 +86,14 @@ public record ServerConfig(
     maxConnections = maxConnections == null ? 10_000 : maxConnections;
     clientIdleTimeout = clientIdleTimeout == null ? Duration.ofSeconds(60) : clientIdleTimeout;
     headerReadTimeout = headerReadTimeout == null ? Duration.ofSeconds(10) : headerReadTimeout;
+    adminHosts = adminHosts == null ? List.of("localhost")
+        : adminHosts.stream().map(h -> h.strip().toLowerCase(java.util.Locale.ROOT)).toList();
+    adminToken = adminToken == null || adminToken.isBlank() ? null : adminToken.strip();
+  }
+
+  @Override
+  public String toString() {
+    return "ServerConfig[listen=" + listen + ", adminListen=" + adminListen + "]"; // never the admin token
   }
 
   /** @return the front server's limits from these settings */

@@ -68,13 +68,35 @@ public final class FrontServer extends HttpsServer {
       s.setReuseAddress(true);
       s.bind(addr, backlog <= 0 ? 1024 : backlog);
       if (s instanceof SSLServerSocket ssl) {
-        ssl.setSSLParameters(tls.getSSLContext().getDefaultSSLParameters());
+        ssl.setSSLParameters(parameters(tls));
       }
     } catch (IOException | RuntimeException e) {
       s.close();
       throw e;
     }
     listener = s;
+  }
+
+  /** The configurator's parameters (protocols, suites), as the JDK's HTTPS server asks for them. */
+  private static javax.net.ssl.SSLParameters parameters(HttpsConfigurator tls) {
+    javax.net.ssl.SSLParameters[] chosen = {tls.getSSLContext().getDefaultSSLParameters()};
+    tls.configure(new com.sun.net.httpserver.HttpsParameters() {
+      @Override
+      public HttpsConfigurator getHttpsConfigurator() {
+        return tls;
+      }
+
+      @Override
+      public InetSocketAddress getClientAddress() {
+        return null;
+      }
+
+      @Override
+      public void setSSLParameters(javax.net.ssl.SSLParameters params) {
+        chosen[0] = params;
+      }
+    });
+    return chosen[0];
   }
 
   @Override

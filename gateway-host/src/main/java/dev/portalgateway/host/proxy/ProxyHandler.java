@@ -170,6 +170,11 @@ public final class ProxyHandler implements HttpHandler {
       }
       unsent = response.body();
       Headers responseHeaders = responseHeaders(response.headers(), requestId);
+      if (server.tls() != null && server.tls().hstsMaxAge() != null && !responseHeaders.contains("Strict-Transport-Security")) {
+        // Browsers then refuse plain HTTP to this host for max-age: no downgrade by a network in between.
+        responseHeaders = responseHeaders.with("Strict-Transport-Security",
+            "max-age=" + server.tls().hstsMaxAge().toSeconds() + "; includeSubDomains");
+      }
       if (!preflight) {
         responseHeaders = cors.decorate(requestHeaders, responseHeaders);
       }

@@ -21,14 +21,17 @@ final class AdminHandler implements HttpHandler {
   private final Supplier<String> notReadyReason;
   private final Runnable beforeScrape;
   private final PluginEndpoints pluginEndpoints;
+  private final AdminAccess access;
 
   /**
    * @param notReadyReason why the gateway should not get traffic, or {@code null} when it should
    * @param beforeScrape brings gauges that are read, not pushed, up to date
    * @param pluginEndpoints serves {@code /plugins/...} from the current configuration generation
+   * @param access the Host names and token the listener accepts
    */
   AdminHandler(CollectorRegistry registry, Supplier<String> notReadyReason, Runnable beforeScrape,
-      PluginEndpoints pluginEndpoints) {
+      PluginEndpoints pluginEndpoints, AdminAccess access) {
+    this.access = access;
     this.registry = registry;
     this.notReadyReason = notReadyReason;
     this.beforeScrape = beforeScrape;
@@ -38,6 +41,22 @@ final class AdminHandler implements HttpHandler {
   @Override
   public void handle(HttpExchange exchange) throws IOException {
     String rawPath = exchange.getRequestURI().getRawPath();
+    AdminAccess.Refusal refusal = access.check(exchange.getRequestHeaders().getFirst("Host"),
+        exchange.getRequestHeaders().getFirst("Authorization"), exchange.getRequestURI().getPath());
+    if (refusal != null) {
+      try (exchange) {
+        if (refusal.status() == 401) {
+          exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"portal-gateway-admin\"");
+        }
+        byte[] body = dev.portalgateway.api.Problem.of(refusal.status(), refusal.type(),
+            refusal.status() == 401 ? "Unauthorized" : "Misdirected Request", refusal.detail(), null).toJson()
+            .getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", dev.portalgateway.api.Problem.MEDIA_TYPE);
+        exchange.sendResponseHeaders(refusal.status(), body.length);
+        exchange.getResponseBody().write(body);
+      }
+      return;
+    }
     if (rawPath != null && rawPath.startsWith(PluginEndpoints.PREFIX)) {
       pluginEndpoints.serve(exchange); // closes the exchange itself: a failed stream must not end cleanly
       return;

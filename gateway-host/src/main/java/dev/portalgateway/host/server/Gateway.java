@@ -93,12 +93,14 @@ public final class Gateway implements AutoCloseable {
     }
     HttpServer proxy;
     HttpServer admin;
-    javax.net.ssl.SSLContext tls = null;
+    ServerTls tls = null;
     try {
       if (loaded.paths().tlsKeystore() != null) {
-        tls = TlsContexts.fromKeystore(loaded.paths().tlsKeystore(), server.tls().keystorePassword(), server.tls().keyPassword());
+        tls = ServerTls.load(loaded.paths().tlsKeystore(), server.tls().keystorePassword(), server.tls().keyPassword(),
+            server.tls().minVersion());
       }
-      proxy = bind(server.httpProvider(), server.listen(), "server.listen", server.frontLimits(), tls);
+      proxy = bind(server.httpProvider(), server.listen(), "server.listen", server.frontLimits(),
+          tls == null ? null : tls.configurator());
       try {
         admin = bind(server.httpProvider(), server.adminListen(), "server.admin_listen", server.frontLimits(), null);
       } catch (IOException e) {
@@ -138,9 +140,14 @@ public final class Gateway implements AutoCloseable {
           if (relay != null) {
             relay.updateMetrics();
           }
-        }, PluginEndpoints.admin(runtimes)));
+        }, PluginEndpoints.admin(runtimes), new AdminAccess(server.adminHosts(), server.adminToken())));
     proxy.start();
     admin.start();
+    if (tls != null && !server.tls().reloadInterval().isZero()) {
+      ServerTls certificate = tls;
+      long every = server.tls().reloadInterval().toMillis();
+      timers.scheduleWithFixedDelay(certificate::reloadIfChanged, every, every, TimeUnit.MILLISECONDS);
+    }
     // Releases close expired keep-alive connections as they go; this covers an upstream that went
     // quiet, whose idle connections would otherwise stay open until its next request.
     timers.scheduleWithFixedDelay(() -> {
@@ -172,7 +179,7 @@ public final class Gateway implements AutoCloseable {
   }
 
   private static HttpServer bind(String provider, String listen, String key,
-      dev.portalgateway.host.front.FrontLimits limits, javax.net.ssl.SSLContext tls) throws IOException {
+      dev.portalgateway.host.front.FrontLimits limits, com.sun.net.httpserver.HttpsConfigurator tls) throws IOException {
     InetSocketAddress address = ListenAddress.parse(listen);
     try {
       return HttpServerFactory.create(provider, address, limits, tls);

@@ -37,7 +37,7 @@ public final class HttpServerFactory {
    * @see #create(String, InetSocketAddress, Duration)
    */
   public static HttpServer create(String provider, InetSocketAddress address, Duration requestReadTimeout,
-      javax.net.ssl.SSLContext tls) throws IOException {
+      HttpsConfigurator tls) throws IOException {
     return create(provider, address, new dev.portalgateway.host.front.FrontLimits(10_000, Duration.ofSeconds(60),
         Duration.ofSeconds(10), requestReadTimeout, 64 * 1024), tls);
   }
@@ -48,10 +48,9 @@ public final class HttpServerFactory {
    * @see #create(String, InetSocketAddress, Duration)
    */
   public static HttpServer create(String provider, InetSocketAddress address, dev.portalgateway.host.front.FrontLimits limits,
-      javax.net.ssl.SSLContext tls) throws IOException {
+      HttpsConfigurator tls) throws IOException {
     if (provider.equals("portal")) {
-      HttpServer server = dev.portalgateway.host.front.FrontServer.create(address, 1024, limits,
-          tls == null ? null : new HttpsConfigurator(tls));
+      HttpServer server = dev.portalgateway.host.front.FrontServer.create(address, 1024, limits, tls);
       server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
       return server;
     }
@@ -66,7 +65,7 @@ public final class HttpServerFactory {
       server = p.createHttpServer(address, 1024);
     } else {
       HttpsServer https = p.createHttpsServer(address, 1024);
-      https.setHttpsConfigurator(new HttpsConfigurator(tls));
+      https.setHttpsConfigurator(tls);
       server = https;
     }
     ExecutorService virtualThreads = Executors.newVirtualThreadPerTaskExecutor();

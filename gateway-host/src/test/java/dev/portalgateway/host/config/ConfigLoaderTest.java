@@ -40,6 +40,16 @@ class ConfigLoaderTest {
   // ---- defaults ----
 
   @Test
+  void aKeyTwiceInOneMappingIsRefusedWithItsLine() {
+    // The second entry would silently replace the first: here, turn authentication off.
+    assertRejected(() -> load("plugins:\n  auth-apikey:\n    keys_file: keys.yaml\n  example-header: {}\n"
+        + "  auth-apikey: { enabled: false }\n"), "the key 'auth-apikey' appears twice", "line 5", "merge them");
+    assertRejected(() -> load("server:\n  listen: \":8080\"\n  listen: \":9999\"\n"), "'listen' appears twice", "line 3");
+    assertRejected(() -> load("upstreams:\n  a: http://127.0.0.1:1\nupstreams:\n  b: http://127.0.0.1:2\n"),
+        "'upstreams' appears twice");
+  }
+
+  @Test
   void emptyTextGivesTheDefaults() throws ConfigException {
     LoadedConfig loaded = load("");
     GatewayConfig c = loaded.config();

@@ -142,6 +142,17 @@ class ConfigReloadTest {
     }
   }
 
+  @Test
+  void aChangeWithADuplicateKeyIsRefusedAndTheCurrentConfigurationKept() throws Exception {
+    String server = TestGateway.serverSection("portal", "  config_reload_interval: 50ms\n");
+    try (TestGateway g = TestGateway.start("portal", "  config_reload_interval: 50ms\nupstreams:\n  svc: \"" + one.url() + "\"\n", dir)) {
+      rewrite(server + "upstreams:\n  svc: \"" + two.url() + "\"\n  svc: \"" + one.url() + "\"\n");
+      await(() -> metrics(g).contains("portal_gateway_config_reloads_total{outcome=\"rejected\",} 1.0"));
+      assertThat(g.get("/peer/svc/").body()).isEqualTo("one");
+      assertThat(log.toString(StandardCharsets.UTF_8)).contains("the key 'svc' appears twice", "at line ");
+    }
+  }
+
   private static String get(TestGateway g, String path) {
     try {
       return g.get(path).body();

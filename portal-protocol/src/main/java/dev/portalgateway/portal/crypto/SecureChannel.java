@@ -34,6 +34,14 @@ public final class SecureChannel implements Closeable {
   private static final int NONCE_LENGTH = 12;
   private static final int TAG_LENGTH = 16;
 
+  /**
+   * The largest frame read: what a writer that splits at {@link #MAX_PLAINTEXT_PER_FRAME} (ours and
+   * Portal's) produces. A frame can only be authenticated once all of it is in memory, so a longer
+   * one, which no honest peer sends, is refused as soon as its length arrives rather than buffered
+   * to the protocol's 64 MiB ceiling by a relay that wants to use up the gateway's memory.
+   */
+  static final int MAX_READ_FRAME_LENGTH = NONCE_LENGTH + MAX_PLAINTEXT_PER_FRAME + TAG_LENGTH;
+
   private final Identity peerIdentity;
   private final String alpn;
   private final DecryptingInput input;
@@ -183,8 +191,8 @@ public final class SecureChannel implements Closeable {
         }
         long length = (prefix[0] & 0xFFL) << 24 | (prefix[1] & 0xFFL) << 16 | (prefix[2] & 0xFFL) << 8
             | (prefix[3] & 0xFFL);
-        if (length > MAX_FRAME_LENGTH || length < NONCE_LENGTH + TAG_LENGTH) {
-          throw new IOException("invalid encrypted frame length " + length);
+        if (length > MAX_READ_FRAME_LENGTH || length < NONCE_LENGTH + TAG_LENGTH) {
+          throw new IOException("invalid encrypted frame length " + length + " (at most " + MAX_READ_FRAME_LENGTH + ")");
         }
         byte[] frame = raw.readNBytes((int) length);
         if (frame.length < length) {

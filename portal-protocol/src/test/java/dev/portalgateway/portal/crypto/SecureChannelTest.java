@@ -83,6 +83,15 @@ class SecureChannelTest {
   }
 
   @Test
+  void aFrameLongerThanAnyWriterSendsIsRefusedBeforeItsBodyIsRead() {
+    int tooLong = SecureChannel.MAX_READ_FRAME_LENGTH + 1; // still under the protocol's 64 MiB ceiling
+    byte[] prefix = {(byte) (tooLong >>> 24), (byte) (tooLong >>> 16), (byte) (tooLong >>> 8), (byte) tooLong};
+    // Only the length is there: were the frame buffered, the read would end in EOF, not this error.
+    assertThatThrownBy(() -> reading(new ByteArrayInputStream(prefix)).input().read())
+        .isInstanceOf(IOException.class).hasMessageContaining("invalid encrypted frame length " + tooLong);
+  }
+
+  @Test
   void fortyMebibyteWriteIsSplitIntoTwoFramesAndReassembled() throws Exception {
     byte[] plaintext = new byte[40 << 20];
     new Random(40).nextBytes(plaintext);

@@ -64,6 +64,8 @@ final class KeysFile {
   private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
   private static final YAMLMapper YAML = YAMLMapper.builder(YAMLFactory.builder()
+          // A key listed twice, or a field twice in one key, is an edit gone wrong, not a choice.
+          .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
           .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
           .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
           .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
@@ -115,16 +117,24 @@ final class KeysFile {
       throw new KeysFileException(path + ": cannot read the keys file: " + e.getMessage(), e);
     }
     if (text.isBlank()) {
-      return List.of();
+      // An editor or a tool can leave the file empty for a moment while it writes: never read that
+      // as "no keys", which would lock everyone out. Removing every key is "keys: []".
+      throw new KeysFileException(path + ": the keys file is empty; the previous keys stay in force (to remove every "
+          + "key, write 'version: 1' and 'keys: []', or delete the file)", null);
     }
     Document doc;
     try {
       doc = YAML.readValue(text, Document.class);
     } catch (JsonProcessingException e) {
-      throw new KeysFileException(path + ": not a valid keys file: " + e.getOriginalMessage() + location(e), e);
+      if (e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("No content to map")) {
+        doc = null; // comments only: said below
+      } else {
+        throw new KeysFileException(path + ": not a valid keys file: " + e.getOriginalMessage() + location(e), e);
+      }
     }
     if (doc == null) {
-      return List.of();
+      throw new KeysFileException(path + ": the keys file holds no keys document (only comments); the previous keys stay "
+          + "in force (to remove every key, write 'version: 1' and 'keys: []', or delete the file)", null);
     }
     if (doc.version() != 1) {
       throw new KeysFileException(path + ": version " + doc.version() + " is not a keys file version this plugin knows (1)", null);

@@ -1,6 +1,7 @@
 package dev.portalgateway.plugins.apikey;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.portalgateway.host.testing.TestBackend;
 import dev.portalgateway.host.testing.TestGateway;
@@ -252,6 +253,42 @@ class ApiKeyGatewayIT {
       Thread.sleep(50);
     }
     assertThat(get("/peer/mcp/", "Authorization", bearer(a)).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void anEmptiedFileOrADuplicateIsRefusedButADeletedFileMeansNoKeys() throws Exception {
+    TestKeys.Issued a = TestKeys.issue("a", "mcp");
+    start("", a);
+    // Truncated as an editor saves it: the keys stay (it would otherwise lock everyone out).
+    Files.write(keysPath, new byte[0]);
+    awaitMetric("keys_file_reloads_total{result=\"refused\",} 1.0");
+    assertThat(get("/peer/mcp/", "Authorization", bearer(a)).statusCode()).isEqualTo(200);
+    // A field twice in one key: refused too, naming the line.
+    String text = "version: 1\nkeys:\n  - id: " + a.stored().id() + "\n    hash: \"" + a.stored().hash() + "\"\n"
+        + "    leases: [mcp]\n    leases: [\"*\"]\n";
+    Files.writeString(keysPath, text);
+    awaitMetric("keys_file_reloads_total{result=\"refused\",} 2.0");
+    assertThat(get("/peer/mcp/", "Authorization", bearer(a)).statusCode()).isEqualTo(200);
+    // Deleted: no keys, as documented.
+    Files.delete(keysPath);
+    awaitStatus(401, "/peer/mcp/", bearer(a));
+  }
+
+  @Test
+  void anEmptyKeysFileStopsTheStart() throws Exception {
+    Files.write(keysPath, new byte[0]);
+    assertThatThrownBy(() -> TestGateway.start("jdk", "  plugins_dir: \"" + pluginsDir + "\"\n"
+        + "upstreams:\n  mcp: \"" + backend.url() + "\"\n"
+        + "plugins:\n  auth-apikey:\n    keys_file: \"" + keysPath + "\"\n", dir))
+        .hasMessageContaining("plugins.auth-apikey.keys_file").hasMessageContaining("the keys file is empty");
+  }
+
+  private void awaitMetric(String line) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!gateway.metrics().contains(line)) {
+      assertThat(System.nanoTime()).as(line).isLessThan(deadline);
+      Thread.sleep(50);
+    }
   }
 
   @Test

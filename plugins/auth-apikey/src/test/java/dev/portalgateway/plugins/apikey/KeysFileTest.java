@@ -44,11 +44,15 @@ class KeysFileTest {
   }
 
   @Test
-  void aMissingOrEmptyFileHoldsNoKeys() throws Exception {
+  void aMissingFileHoldsNoKeysButAnEmptyOneIsRefused() throws Exception {
     KeysFile file = new KeysFile(dir.resolve("keys.yaml"));
     assertThat(file.read()).isEmpty();
     assertThat(file.stamp()).isEqualTo(KeysFile.Stamp.ABSENT);
-    Files.writeString(file.path(), "");
+    // Half-written by an editor or a config tool: not "no keys", which would lock everyone out.
+    assertRefused(file, "", "the keys file is empty", "previous keys stay in force");
+    assertRefused(file, "  \n\n", "the keys file is empty");
+    assertRefused(file, "# Portal Gateway API keys\n", "no keys document");
+    Files.writeString(file.path(), "version: 1\nkeys: []\n");
     assertThat(file.read()).isEmpty();
   }
 
@@ -94,6 +98,9 @@ class KeysFileTest {
     assertRefused(file, "keys:\n  - id: abcdefgh1234\n    hash: \"" + hash + "\"\n    leases: ['*']\n    expires: tomorrow\n",
         "2026-11-26T12:00:00Z");
     assertRefused(file, "version: 2\nkeys: []\n", "version 2");
+    assertRefused(file, "keys:\n  - id: abcdefgh1234\n    hash: \"" + hash + "\"\n    leases: ['*']\n    leases: []\n",
+        "Duplicate field 'leases'", "line 5");
+    assertRefused(file, "version: 1\nkeys: []\nversion: 1\n", "Duplicate field 'version'");
   }
 
   private static void assertRefused(KeysFile file, String yaml, String... messageParts) throws Exception {
