@@ -47,7 +47,7 @@ import java.util.regex.Pattern;
  *   <li>An HTML comment right before a block tells how to run it, never what it runs:
  *       {@code <!-- test: background "TEXT" -->} starts the block as a program that keeps running
  *       (another terminal) and waits until it has printed TEXT; {@code background port N} waits
- *       until port N accepts connections. The output block after it must appear somewhere in its
+ *       until port N accepts connections, {@code background ready URL} until URL answers 200. The output block after it must appear somewhere in its
  *       output. {@code <!-- test: skip -->} leaves a block out (said in the text why);
  *       {@code <!-- test: file NAME -->} writes a block into the file NAME;
  *       {@code <!-- test: any order -->} compares the output block's lines in any order.
@@ -62,7 +62,8 @@ import java.util.regex.Pattern;
  */
 final class Walkthrough implements AutoCloseable {
   /** Header fields whose values depend on the moment: only their presence is checked. */
-  static final Set<String> VOLATILE_HEADERS = Set.of("date", "x-request-id", "retry-after", "ratelimit-reset");
+  static final Set<String> VOLATILE_HEADERS = Set.of("date", "x-request-id", "retry-after", "ratelimit-reset",
+      "server", "last-modified");
 
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(90);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
@@ -339,6 +340,8 @@ final class Walkthrough implements AutoCloseable {
       boolean ready;
       if (rest.startsWith("port ")) {
         ready = accepts(Integer.parseInt(substitute(rest.substring("port ".length()).strip())));
+      } else if (rest.startsWith("ready ")) {
+        ready = answers200(substitute(rest.substring("ready ".length()).strip()));
       } else {
         ready = printed.contains(substitute(rest.replaceAll("^\"|\"$", "")));
       }
@@ -353,6 +356,18 @@ final class Walkthrough implements AutoCloseable {
             + START_TIMEOUT + ":\n" + printed);
       }
       Thread.sleep(50);
+    }
+  }
+
+  private static boolean answers200(String url) {
+    try (java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient()) {
+      return client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+          java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 
