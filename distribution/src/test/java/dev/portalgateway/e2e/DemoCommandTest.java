@@ -17,8 +17,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The README's first command: {@code java -jar dist/portal-gateway.jar demo}. A relay, a tunnel, a
- * service and the gateway start, and a request crosses the relay end-to-end encrypted.
+ * The README's first command: {@code java -jar dist/portal-gateway.jar demo}. A relay, the tunnels,
+ * a service and the gateway start; a request without the printed key is refused, and one with it
+ * crosses the relay end-to-end encrypted, MCP streamed answers included. {@link DemoWalkthroughTest}
+ * follows the quick start's demo section word for word.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class DemoCommandTest {
@@ -51,18 +53,25 @@ class DemoCommandTest {
       }
       String printed = Files.readString(out);
       assertThat(printed).contains("curl -i http://127.0.0.1:" + port + "/peer/demo/");
-      HttpResponse<String> r = client.send(HttpRequest.newBuilder(
+      java.util.regex.Matcher key = java.util.regex.Pattern.compile("export GATEWAY_KEY=(sk_live_\\S+)").matcher(printed);
+      assertThat(key.find()).as(printed).isTrue();
+      String bearer = "Bearer " + key.group(1);
+      HttpResponse<String> refused = client.send(HttpRequest.newBuilder(
           URI.create("http://127.0.0.1:" + port + "/peer/demo/hello")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(refused.statusCode()).isEqualTo(401);
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + port + "/peer/demo/hello")).header("Authorization", bearer).build(),
+          HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).isEqualTo(200);
       assertThat(r.body()).contains("Hello from a service behind a Portal relay", "You asked for /hello");
       assertThat(r.headers().firstValue("X-Example")).isPresent();
       URI mcp = URI.create("http://127.0.0.1:" + port + "/peer/demo/mcp");
-      HttpResponse<String> tools = client.send(HttpRequest.newBuilder(mcp)
+      HttpResponse<String> tools = client.send(HttpRequest.newBuilder(mcp).header("Authorization", bearer)
           .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
           .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\"}")).build(),
           HttpResponse.BodyHandlers.ofString());
       assertThat(tools.body()).contains("\"id\":7", "\"echo\"", "\"time\"");
-      HttpResponse<String> time = client.send(HttpRequest.newBuilder(mcp)
+      HttpResponse<String> time = client.send(HttpRequest.newBuilder(mcp).header("Authorization", bearer)
           .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
           .POST(HttpRequest.BodyPublishers.ofString(
               "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"time\"}}")).build(),

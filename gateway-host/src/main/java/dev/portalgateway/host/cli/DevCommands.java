@@ -1,13 +1,7 @@
 package dev.portalgateway.host.cli;
 
-import com.sun.net.httpserver.HttpServer;
-import dev.portalgateway.host.config.ConfigException;
-import dev.portalgateway.host.config.ConfigLoader;
-import dev.portalgateway.host.config.ConfigLoader.LoadedConfig;
 import dev.portalgateway.host.config.ListenAddress;
 import dev.portalgateway.host.ops.JsonLog;
-import dev.portalgateway.host.server.Gateway;
-import dev.portalgateway.host.server.HttpServerFactory;
 import dev.portalgateway.portal.crypto.IdentityFile;
 import dev.portalgateway.portal.crypto.PortalIdentity;
 import dev.portalgateway.portal.relay.DevRelay;
@@ -16,9 +10,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -101,88 +93,26 @@ final class DevCommands {
   }
 
   /**
-   * {@code demo [--port 8080]}: a relay on 127.0.0.1:4017, a service behind a tunnel as lease
-   * {@code demo}, and the gateway in front, with the plugins next to the jar.
+   * {@code demo [--port 8080] [--admin-port 9090] [--relay-port 4017]}: a relay, an MCP service
+   * behind tunnels, and the gateway in front with the shipped plugins ({@link Demo}).
    */
   static int demo(List<String> args, PrintStream out, PrintStream err) {
     Map<String, String> options = options(args, List.of("--port", "--relay-port", "--admin-port"), err);
     if (options == null) {
       return Main.USAGE;
     }
-    String port = options.getOrDefault("--port", "8080");
-    String adminPort = options.getOrDefault("--admin-port", "9090");
-    String relayPort = options.getOrDefault("--relay-port", "4017");
-    HttpServer service = null;
-    try (DevRelay relay = DevRelay.start(new InetSocketAddress("127.0.0.1", Integer.parseInt(relayPort)))) {
-      service = DemoMcpServer.start();
-      Path data = Files.createTempDirectory("portal-gateway-demo");
-      try (DevTunnel tunnel = DevTunnel.start(relay.url(), IdentityFile.loadOrCreate(data.resolve("tunnel.key")), "demo",
-          service.getAddress())) {
-        String yaml = """
-            server:
-              listen: "127.0.0.1:%s"
-              admin_listen: "127.0.0.1:%s"
-              data_dir: "%s"
-            relay:
-              url: "%s"
-            plugins:
-              example-header: { header: "X-Example", value: "hello from the example plugin", enabled: %s }
-            """.formatted(port, adminPort, data.toString().replace('\\', '/'), relay.url(),
-            Files.exists(Main.defaultPluginsDir().resolve("plugin-example.jar")));
-        ConfigLoader loader = new ConfigLoader(System::getenv, Main.defaultPluginsDir());
-        LoadedConfig loaded = loader.fromText(yaml, null);
-        Gateway gateway = Gateway.start(loaded, loader, true);
-        String base = "http://127.0.0.1:" + gateway.address().getPort();
-        out.println();
-        out.println("Portal Gateway demo is running:");
-        out.println("  relay    " + relay.url() + " (sees only ciphertext)");
-        out.println("  lease    demo = " + tunnel.leaseId() + " -> MCP demo service on 127.0.0.1:"
-            + service.getAddress().getPort());
-        out.println();
-        String mcp = "curl -s " + base + "/peer/demo/mcp -H 'Content-Type: application/json' "
-            + "-H 'Accept: application/json, text/event-stream' -d ";
-        out.println("Try:");
-        out.println("  curl -i " + base + "/peer/demo/");
-        out.println("  " + mcp + "'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-03-26\",\"capabilities\":{},\"clientInfo\":{\"name\":\"curl\",\"version\":\"1\"}}}'");
-        out.println("  " + mcp + "'{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}'");
-        out.println("  " + mcp + "'{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"text\":\"hi\"}}}'");
-        out.println("  " + mcp + "'{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"time\"}}'");
-        out.println("  curl -N " + base + "/peer/demo/events");
-        out.println("  curl -i " + base + "/peer/" + tunnel.leaseId() + "/");
-        out.println("  curl -s http://127.0.0.1:" + gateway.adminAddress().getPort() + "/metrics | grep portal_gateway_requests_total");
-        out.println();
-        out.println("Stop with Ctrl-C.");
-        out.flush();
-        HttpServer demoService = service;
-        awaitShutdown(() -> {
-          gateway.drainAndStop(Duration.ofSeconds(5));
-          tunnel.close();
-          relay.close();
-          demoService.stop(0);
-          deleteQuietly(data); // the demo's throwaway identities
-        });
-        return Main.OK;
-      }
-    } catch (ConfigException e) {
-      err.println("portal-gateway: demo configuration error: " + e.getMessage());
+    int port;
+    int adminPort;
+    int relayPort;
+    try {
+      port = Integer.parseInt(options.getOrDefault("--port", "8080"));
+      adminPort = Integer.parseInt(options.getOrDefault("--admin-port", "9090"));
+      relayPort = Integer.parseInt(options.getOrDefault("--relay-port", "4017"));
+    } catch (NumberFormatException e) {
+      err.println("portal-gateway: demo configuration error: a port must be a number: " + e.getMessage());
       return Main.USAGE;
-    } catch (IOException | NumberFormatException e) {
-      err.println("portal-gateway: cannot start the demo: " + e.getMessage()
-          + " (is another gateway or relay using the ports? try --port, --admin-port, --relay-port)");
-      return Main.FAILED;
-    } finally {
-      if (service != null) {
-        service.stop(0);
-      }
     }
-  }
-
-  private static void deleteQuietly(Path dir) {
-    try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException | RuntimeException ignored) {
-      // A leftover temporary folder is harmless.
-    }
+    return Demo.run(port, adminPort, relayPort, out, err);
   }
 
   private static Map<String, String> options(List<String> args, List<String> known, PrintStream err) {
