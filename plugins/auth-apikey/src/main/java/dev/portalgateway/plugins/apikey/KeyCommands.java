@@ -82,7 +82,8 @@ final class KeyCommands {
       @Override
       public int run(List<String> args, CommandContext context) throws InvalidConfigException {
         ApiKeySettings settings = ApiKeySettings.from(context.config());
-        KeysFile file = new KeysFile(settings.keysPath(context.dataDirectory()));
+        // new-key touches no file; asking for the data directory would create it.
+        KeysFile file = name.equals("new-key") ? null : new KeysFile(settings.keysPath(context.dataDirectory()));
         try {
           return body.run(Options.parse(args, OPTIONS.get(name)), context, file, settings);
         } catch (UsageException e) {
