@@ -60,7 +60,7 @@ public class ApiKeyFilterBenchmark {
     KeysFile file = new KeysFile(dir.resolve("keys.yaml"));
     file.update(keys -> List.of(stored));
     ApiKeySettings settings = new ApiKeySettings(null, null, null, null, null, List.of("10.0.0.0/8"),
-        Map.of("*", List.of("read")), null, null, null, null, null, null);
+        Map.of("*", List.of("read")), null, null, null, null, null, null, null);
     KeyRingSource source = new KeyRingSource(file, new KeyRingSource.Listener() {
       @Override
       public void reloaded(KeyRing ring, Map<String, String> changes) {}
@@ -69,7 +69,7 @@ public class ApiKeyFilterBenchmark {
       public void refused(String message) {}
     });
     KeyVerifier verifier = new KeyVerifier(10_000, Duration.ofMinutes(5), Duration.ofMinutes(1), () -> {});
-    filter = new ApiKeyFilter(settings, source, verifier, new FailureThrottle(10, Duration.ofMinutes(1)),
+    filter = new ApiKeyFilter(settings, source, StaticKeys.NONE, verifier, new FailureThrottle(10, Duration.ofMinutes(1)),
         Clock.systemUTC(), new Audit(new QuietContext(dir)));
     request = Request.builder().method("GET").route("backend").upstreamPath("/v1/items").rawQuery("page=2")
         .headers(Headers.of("Authorization", "Bearer " + key.text(), "Accept", "application/json",

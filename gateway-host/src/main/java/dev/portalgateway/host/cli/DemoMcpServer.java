@@ -27,7 +27,12 @@ final class DemoMcpServer {
   private DemoMcpServer() {}
 
   static HttpServer start() throws IOException {
-    HttpServer server = HttpServerFactory.create("jdk", new InetSocketAddress("127.0.0.1", 0), Duration.ofSeconds(60));
+    return start(new InetSocketAddress("127.0.0.1", 0));
+  }
+
+  /** Starts the service on {@code listen}, for {@code demo-service}. */
+  static HttpServer start(InetSocketAddress listen) throws IOException {
+    HttpServer server = HttpServerFactory.create("jdk", listen, Duration.ofSeconds(60));
     server.createContext("/mcp", exchange -> {
       try (exchange) {
         mcp(exchange);

@@ -1,5 +1,6 @@
 package dev.portalgateway.host.cli;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.portalgateway.host.config.ListenAddress;
 import dev.portalgateway.host.ops.JsonLog;
 import dev.portalgateway.portal.crypto.IdentityFile;
@@ -88,6 +89,37 @@ final class DevCommands {
       }
     } catch (IOException | IllegalArgumentException e) {
       err.println("portal-gateway: cannot start the tunnel: " + e.getMessage());
+      return Main.FAILED;
+    }
+  }
+
+  /**
+   * {@code demo-service [--listen HOST:PORT]}: the demo's MCP service on its own, so that a
+   * {@code tunnel} in another process (or container) can put it behind a relay.
+   */
+  static int demoService(List<String> args, PrintStream out, PrintStream err) {
+    Map<String, String> options = options(args, List.of("--listen"), err);
+    if (options == null) {
+      return Main.USAGE;
+    }
+    InetSocketAddress listen;
+    try {
+      listen = ListenAddress.parse(options.getOrDefault("--listen", "127.0.0.1:8000"));
+    } catch (IllegalArgumentException e) {
+      err.println("portal-gateway: demo-service --listen: " + e.getMessage());
+      return Main.USAGE;
+    }
+    try {
+      HttpServer service = DemoMcpServer.start(listen);
+      String url = "http://" + (listen.getAddress().isAnyLocalAddress() ? "127.0.0.1" : listen.getHostString()) + ":"
+          + service.getAddress().getPort();
+      JsonLog.info("demo-service", "demo MCP service listening", "url", url, "mcp", url + "/mcp");
+      out.println("Demo MCP service at " + url + "/mcp (a greeting at /, five events at /events)");
+      out.flush();
+      awaitShutdown(() -> service.stop(0));
+      return Main.OK;
+    } catch (IOException e) {
+      err.println("portal-gateway: cannot start the demo service on " + listen + ": " + e.getMessage());
       return Main.FAILED;
     }
   }

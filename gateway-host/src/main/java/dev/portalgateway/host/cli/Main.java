@@ -46,6 +46,8 @@ public final class Main {
                           run a development Portal relay (default 127.0.0.1:4017)
         tunnel --relay URL --name NAME --target HOST:PORT [--identity FILE]
                           expose HOST:PORT as lease NAME through a relay (development tunnel)
+        demo-service [--listen HOST:PORT]
+                          run the demo's MCP service alone (default 127.0.0.1:8000), for a tunnel
         help              print this help
         (plugins add more commands, such as add-key; they are listed below when found)
 
@@ -84,6 +86,9 @@ public final class Main {
       }
       case "demo" -> {
         return DevCommands.demo(rest, out, err);
+      }
+      case "demo-service" -> {
+        return DevCommands.demoService(rest, out, err);
       }
       default -> {
         // serve, validate-config, version, help, or a plugin's command

@@ -26,7 +26,7 @@ import java.util.concurrent.ScheduledExecutorService;
 public final class PluginCommands {
   /** Names the gateway keeps for itself. */
   public static final Set<String> RESERVED = Set.of("serve", "validate-config", "version", "help", "demo", "relay",
-      "tunnel");
+      "tunnel", "demo-service");
 
   private record Entry(LoadedPlugin plugin, PluginCommand command) {}
 

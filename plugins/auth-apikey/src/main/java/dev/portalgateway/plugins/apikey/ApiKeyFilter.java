@@ -25,8 +25,8 @@ import java.util.TreeSet;
  * say), it decides only requests that carry an API key.
  *
  * <p>Order of checks: global client address lists, public leases, the key's shape and id, its
- * secret (bcrypt, cached), revocation and expiry, then the key's leases, client addresses and
- * scopes. 401 means "no valid key"; 403 means "a valid key, but not for this".
+ * secret (bcrypt, cached; or, for a static key, a constant-time comparison), revocation and
+ * expiry, then the key's leases, client addresses and scopes. 401 means "no valid key"; 403 means "a valid key, but not for this".
  */
 final class ApiKeyFilter implements Authenticator {
   /** Where a key came from: it decides what to strip and whether the key allows it. */
@@ -45,6 +45,7 @@ final class ApiKeyFilter implements Authenticator {
   private static final String CHALLENGE = "Bearer realm=\"portal-gateway\"";
 
   private final KeyRingSource keys;
+  private final StaticKeys staticKeys;
   private final KeyVerifier verifier;
   private final FailureThrottle throttle;
   private final Set<String> publicLeases;
@@ -55,9 +56,10 @@ final class ApiKeyFilter implements Authenticator {
   private final Clock clock;
   private final Audit audit;
 
-  ApiKeyFilter(ApiKeySettings settings, KeyRingSource keys, KeyVerifier verifier, FailureThrottle throttle, Clock clock,
-      Audit audit) {
+  ApiKeyFilter(ApiKeySettings settings, KeyRingSource keys, StaticKeys staticKeys, KeyVerifier verifier,
+      FailureThrottle throttle, Clock clock, Audit audit) {
     this.keys = keys;
+    this.staticKeys = staticKeys;
     this.verifier = verifier;
     this.throttle = throttle;
     this.publicLeases = Set.copyOf(settings.publicLeases());
@@ -104,14 +106,21 @@ final class ApiKeyFilter implements Authenticator {
               + "'portal-gateway add-key --name NAME --generate'."), false);
     }
     ApiKey key = ApiKey.parse(credential.text());
+    StaticKeys.Entry fixed = key == null ? null : staticKeys.get(key.id());
+    if (fixed != null) {
+      // No bcrypt and no cache: comparing digests is cheap, so a right key passes even a throttle.
+      if (fixed.matches(key)) {
+        return permit(request, chain, credential, key, fixed.entry());
+      }
+      if (throttle.blocked(client)) {
+        return throttled();
+      }
+      return invalid(request, key.id(), "wrong_secret");
+    }
     KeyRing.Entry entry = key == null ? null : keys.current().get(key.id());
     KeyVerifier.Verdict verdict = entry == null ? null : verifier.cached(key, entry);
     if ((verdict == null || !verdict.matched()) && throttle.blocked(client)) {
-      audit.outcome("throttled");
-      return Problem.of(429, "too-many-failed-authentications", "Too Many Requests",
-          "Too many requests from this address had no valid API key.",
-          "Wait before trying again, and check the key.")
-          .toResponse(Headers.of("Retry-After", Long.toString(throttle.retryAfterSeconds())));
+      return throttled();
     }
     if (entry == null) {
       return invalid(request, key == null ? null : key.id(), key == null ? "malformed" : "unknown_key");
@@ -144,6 +153,14 @@ final class ApiKeyFilter implements Authenticator {
       return unauthorized(request, key.id(), "rotated", Problem.of(401, "rotated-api-key", "Unauthorized",
           "This API key was replaced by a new one, and its overlap has ended.", "Use the new key."), true);
     }
+    return permit(request, chain, credential, key, entry);
+  }
+
+  /** The checks after the secret: where the key may come from, which routes, addresses and scopes. */
+  private Response permit(Request request, Chain chain, Credential credential, ApiKey key, KeyRing.Entry entry)
+      throws IOException {
+    StoredKey stored = entry.key();
+    InetAddress client = request.clientAddress();
     if (credential.source() == Source.QUERY && !stored.allowQueryKey()) {
       return unauthorized(request, key.id(), "query_not_allowed", Problem.of(401, "api-key-in-query-not-allowed",
           "Unauthorized", "This API key may not be sent in the URL, where logs and browser histories keep it.",
@@ -170,6 +187,14 @@ final class ApiKeyFilter implements Authenticator {
     }
     audit.outcome("allowed");
     return chain.proceed(withoutKeys(request, entry.principal()));
+  }
+
+  private Response throttled() {
+    audit.outcome("throttled");
+    return Problem.of(429, "too-many-failed-authentications", "Too Many Requests",
+        "Too many requests from this address had no valid API key.",
+        "Wait before trying again, and check the key.")
+        .toResponse(Headers.of("Retry-After", Long.toString(throttle.retryAfterSeconds())));
   }
 
   /** @return the key the request carries, looked for in the order Bearer, X-API-Key, api_key */

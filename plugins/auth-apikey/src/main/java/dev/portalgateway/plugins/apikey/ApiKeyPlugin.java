@@ -54,11 +54,14 @@ public final class ApiKeyPlugin implements GatewayPlugin {
     reloads.add(0, "refused");
     PluginMetrics.Counter bcryptRuns = metrics.counter("bcrypt_checks_total",
         "bcrypt computations; each distinct key needs one until its cache entry expires.");
+    // Read before anything is started, so that a missing variable or secret file fails the
+    // configuration without leaving a thread or a pool behind.
+    StaticKeys staticKeys = StaticKeys.load(settings, config.path(), System::getenv, context.dataDirectory());
     KeyVerifier verifier = new KeyVerifier(settings.cacheSize(), settings.cacheTtl(), settings.negativeCacheTtl(),
         bcryptRuns::inc);
     KeyRingSource keys;
     try {
-      keys = new KeyRingSource(file, new KeyRingSource.Listener() {
+      keys = new KeyRingSource(file, staticKeys.ids(), new KeyRingSource.Listener() {
         @Override
         public void reloaded(KeyRing ring, Map<String, String> changes) {
           reloads.inc("applied");
@@ -87,10 +90,10 @@ public final class ApiKeyPlugin implements GatewayPlugin {
       throw new InvalidConfigException(config.path() + ".keys_file: " + e.getMessage(), e);
     }
     keyCount.set(keys.current().size());
-    announce(context, file, keys.current());
+    announce(context, file, keys.current(), staticKeys);
     long every = settings.reloadInterval().toMillis();
     context.scheduler().scheduleWithFixedDelay(keys::poll, every, every, TimeUnit.MILLISECONDS);
-    return new ApiKeyFilter(settings, keys, verifier,
+    return new ApiKeyFilter(settings, keys, staticKeys, verifier,
         new FailureThrottle(settings.failureLimit(), settings.failureWindow()), context.clock(), new Audit(context));
   }
 
@@ -99,11 +102,12 @@ public final class ApiKeyPlugin implements GatewayPlugin {
     return KeyCommands.all();
   }
 
-  private static void announce(PluginContext context, KeysFile file, KeyRing ring) {
+  private static void announce(PluginContext context, KeysFile file, KeyRing ring, StaticKeys staticKeys) {
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("keys_file", file.path().toString());
     fields.put("keys", ring.size());
-    if (!Files.exists(file.path())) {
+    fields.put("static_keys", staticKeys.size());
+    if (!Files.exists(file.path()) && staticKeys.size() == 0) {
       context.event(Level.WARNING, "no keys file yet: every request to a non-public route gets 401 until a key is added "
           + "with 'portal-gateway add-key --name NAME --generate --config FILE'", fields);
     } else {

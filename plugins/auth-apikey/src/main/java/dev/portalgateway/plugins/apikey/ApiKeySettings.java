@@ -27,6 +27,7 @@ import java.util.Set;
  * @param failureLimit failed authentications per client address and window before 429; 0 for no limit
  * @param failureWindow the window of {@code failureLimit}
  * @param rotationOverlap how long rotate-key leaves the old secret valid
+ * @param staticKeys keys handed to the gateway from environment variables or secret files, by name
  */
 record ApiKeySettings(
     String keysFile,
@@ -41,7 +42,30 @@ record ApiKeySettings(
     Duration negativeCacheTtl,
     Integer failureLimit,
     Duration failureWindow,
-    Duration rotationOverlap) {
+    Duration rotationOverlap,
+    Map<String, StaticKey> staticKeys) {
+
+  /**
+   * One entry of {@code static_keys}: a key whose full text the gateway reads from an environment
+   * variable or a file (a mounted secret) when the filter is made, instead of a bcrypt hash in
+   * the keys file. Exactly one of {@code env} and {@code file} is set.
+   *
+   * @param env the environment variable that holds the key
+   * @param file the file that holds the key; relative paths resolve against the plugin's data directory
+   * @param leases the routes the key reaches, as in the keys file
+   * @param scopes the key's scopes
+   * @param cidrs the client addresses the key may be used from; empty for anywhere
+   */
+  record StaticKey(String env, String file, List<String> leases, List<String> scopes, List<String> cidrs) {
+    /** Fills in empty lists. */
+    StaticKey {
+      leases = leases == null ? List.of() : List.copyOf(leases);
+      scopes = scopes == null ? List.of() : List.copyOf(scopes);
+      cidrs = cidrs == null ? List.of() : List.copyOf(cidrs);
+    }
+  }
+
+  private static final java.util.regex.Pattern ENV_NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
   /** Applies the defaults. */
   ApiKeySettings {
@@ -58,6 +82,7 @@ record ApiKeySettings(
     failureLimit = failureLimit == null ? 10 : failureLimit;
     failureWindow = failureWindow == null ? Duration.ofMinutes(1) : failureWindow;
     rotationOverlap = rotationOverlap == null ? Duration.ofHours(24) : rotationOverlap;
+    staticKeys = staticKeys == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(staticKeys));
   }
 
   /**
@@ -92,7 +117,36 @@ record ApiKeySettings(
         throw new InvalidConfigException(p + ".required_scopes." + e.getKey() + ": list the scope names, such as [\"mcp:call\"]");
       }
     }
+    for (var e : s.staticKeys().entrySet()) {
+      staticKey(e.getKey(), e.getValue(), p + ".static_keys." + e.getKey());
+    }
     return s;
+  }
+
+  private static void staticKey(String name, StaticKey k, String key) throws InvalidConfigException {
+    if (k == null) {
+      throw new InvalidConfigException(key + ": give env (an environment variable) or file (a secret file), and leases");
+    }
+    if (name.isBlank() || name.length() > 100 || name.chars().anyMatch(Character::isISOControl)) {
+      throw new InvalidConfigException(key + ": the name must be 1 to 100 printable characters");
+    }
+    if ((k.env() == null) == (k.file() == null)) {
+      throw new InvalidConfigException(key + ": give exactly one of env (an environment variable) and file (a secret file)");
+    }
+    if (k.env() != null && !ENV_NAME.matcher(k.env()).matches()) {
+      throw new InvalidConfigException(key + ".env: '" + k.env() + "' is not an environment variable name; "
+          + "write the variable's name (N8N_WEBHOOK_KEY), not the key and not ${...}");
+    }
+    if (k.file() != null && k.file().isBlank()) {
+      throw new InvalidConfigException(key + ".file: must name a file");
+    }
+    if (k.leases().isEmpty() || k.leases().stream().anyMatch(l -> l == null || l.isBlank())) {
+      throw new InvalidConfigException(key + ".leases: list the routes the key reaches (lease names, IDs, upstream names or \"*\")");
+    }
+    if (k.scopes().stream().anyMatch(v -> v == null || v.isBlank())) {
+      throw new InvalidConfigException(key + ".scopes: a scope is empty");
+    }
+    blocks(k.cidrs(), key + ".cidrs");
   }
 
   /** @return the keys file, relative paths resolved against {@code dataDirectory} */

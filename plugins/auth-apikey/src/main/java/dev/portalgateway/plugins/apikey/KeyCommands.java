@@ -20,8 +20,9 @@ import java.util.Set;
 /**
  * The key lifecycle on the command line: {@code add-key}, {@code list-keys}, {@code revoke-key}
  * and {@code rotate-key}, all against the keys file of the {@code --config} file's
- * {@code plugins.auth-apikey} settings. A new key is printed once, on standard output, and is
- * never written anywhere else.
+ * {@code plugins.auth-apikey} settings, and {@code new-key}, which only prints a key for
+ * {@code static_keys}. A new key is printed once, on standard output, and is never written
+ * anywhere else.
  */
 final class KeyCommands {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -37,7 +38,9 @@ final class KeyCommands {
             KeyCommands::listKeys),
         command("revoke-key", "revoke an API key at once", "ID", KeyCommands::revokeKey),
         command("rotate-key", "give a key a new secret; the old one works for the overlap", "ID [--overlap 24h]",
-            KeyCommands::rotateKey));
+            KeyCommands::rotateKey),
+        command("new-key", "print a new key and store it nowhere: for static_keys (an environment variable or a secret file)",
+            "", KeyCommands::newKey));
   }
 
   private interface Body {
@@ -49,7 +52,8 @@ final class KeyCommands {
       "add-key", List.of("--name", "--generate", "--leases", "--scopes", "--cidrs", "--expires", "--allow-query-key"),
       "list-keys", List.of("--json"),
       "revoke-key", List.of(),
-      "rotate-key", List.of("--overlap"));
+      "rotate-key", List.of("--overlap"),
+      "new-key", List.of());
 
   /** Thrown for bad usage; exit status 2. */
   private static final class UsageException extends Exception {
@@ -78,12 +82,13 @@ final class KeyCommands {
       @Override
       public int run(List<String> args, CommandContext context) throws InvalidConfigException {
         ApiKeySettings settings = ApiKeySettings.from(context.config());
-        KeysFile file = new KeysFile(settings.keysPath(context.dataDirectory()));
+        // new-key touches no file; asking for the data directory would create it.
+        KeysFile file = name.equals("new-key") ? null : new KeysFile(settings.keysPath(context.dataDirectory()));
         try {
           return body.run(Options.parse(args, OPTIONS.get(name)), context, file, settings);
         } catch (UsageException e) {
           context.err().println(name + ": " + e.getMessage());
-          context.err().println("usage: " + name + " " + usage + " [--config FILE]");
+          context.err().println("usage: " + name + (usage.isEmpty() ? "" : " " + usage) + " [--config FILE]");
           return 2;
         } catch (KeysFileException e) {
           context.err().println(name + ": " + e.getMessage());
@@ -222,6 +227,20 @@ final class KeyCommands {
     Audit.keyChange(context, id, "rotated", problem[1], "rotate-key");
     context.out().println("Rotated key " + id + ". The old secret works until " + now.plus(overlap) + ".");
     printKeyOnce(context.out(), key);
+    return 0;
+  }
+
+  /**
+   * A key for {@code static_keys}: the key alone on stdout, so that it can go straight into a
+   * secret file or a variable ({@code portal-gateway new-key > secrets/n8n_key}); the note on stderr.
+   */
+  private static int newKey(Options o, CommandContext context, KeysFile file, ApiKeySettings settings)
+      throws UsageException {
+    o.noPositionals();
+    ApiKey key = ApiKey.generate(RANDOM);
+    context.out().println(key.text());
+    context.err().println("note: this key (id " + key.id() + ") is stored nowhere; put it into the environment variable "
+        + "or the secret file that a static_keys entry names (docs/plugins/auth-apikey.md#static-keys)");
     return 0;
   }
 
@@ -374,6 +393,12 @@ final class KeyCommands {
         throw new UsageException(name + " needs at least one value");
       }
       return items;
+    }
+
+    void noPositionals() throws UsageException {
+      if (!positionals.isEmpty()) {
+        throw new UsageException("takes no arguments, got '" + positionals.get(0) + "'");
+      }
     }
 
     String positional(String what) throws UsageException {

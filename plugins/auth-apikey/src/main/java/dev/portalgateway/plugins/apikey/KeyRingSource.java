@@ -2,6 +2,7 @@ package dev.portalgateway.plugins.apikey;
 
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The current keys, re-read from the keys file when it changes. {@link #poll()} runs on the
@@ -17,6 +18,7 @@ final class KeyRingSource {
   }
 
   private final KeysFile file;
+  private final Set<String> reservedIds;
   private final Listener listener;
   private volatile KeyRing current;
   private KeysFile.Stamp stamp;
@@ -28,14 +30,25 @@ final class KeyRingSource {
    * @throws KeysFileException when the file exists but is not a valid keys file
    */
   KeyRingSource(KeysFile file, Listener listener) throws KeysFileException {
+    this(file, Set.of(), listener);
+  }
+
+  /**
+   * Reads the file once.
+   *
+   * @param reservedIds ids the file may not use: those of the static keys
+   * @throws KeysFileException when the file exists but is not a valid keys file, or uses a reserved id
+   */
+  KeyRingSource(KeysFile file, Set<String> reservedIds, Listener listener) throws KeysFileException {
     this.file = file;
+    this.reservedIds = Set.copyOf(reservedIds);
     this.listener = listener;
     try {
       this.stamp = file.stamp();
     } catch (java.io.IOException e) {
       throw new KeysFileException(file.path() + ": cannot read the keys file: " + e.getMessage(), e);
     }
-    this.current = file.readRing();
+    this.current = read();
   }
 
   /** @return the keys in force */
@@ -56,7 +69,7 @@ final class KeyRingSource {
       return;
     }
     try {
-      KeyRing next = file.readRing();
+      KeyRing next = read();
       stamp = now;
       lastError = null;
       Map<String, String> changes = current.changesTo(next);
@@ -66,6 +79,18 @@ final class KeyRingSource {
       stamp = now; // report a bad version once, not at every poll
       refuse(e.getMessage());
     }
+  }
+
+  /** The file's keys; an id that a static key has would make one id name two keys. */
+  private KeyRing read() throws KeysFileException {
+    KeyRing ring = file.readRing();
+    for (String id : reservedIds) {
+      if (ring.get(id) != null) {
+        throw new KeysFileException(file.path() + ": the key id " + id + " is a static key's (static_keys); "
+            + "an id names one key: remove this entry, or give the static key another key", null);
+      }
+    }
+    return ring;
   }
 
   private void refuse(String message) {

@@ -349,6 +349,94 @@ class ApiKeyGatewayIT {
         .hasMessageContaining("keys_flie");
   }
 
+  /** Set for the forked test JVM by this module's pom (failsafe's environmentVariables). */
+  private static final String ENV_KEY = System.getenv("APIKEY_IT_STATIC_KEY");
+
+  @Test
+  void staticKeysFromTheEnvironmentAndASecretFileWorkBesideTheKeysFile() throws Exception {
+    assertThat(ApiKey.parse(ENV_KEY)).as("APIKEY_IT_STATIC_KEY from the pom, a key in the generated format").isNotNull();
+    TestKeys.Issued inFile = TestKeys.issue("claude", "mcp");
+    ApiKey secretKey = ApiKey.generate(TestKeys.RANDOM);
+    Path secret = Files.createDirectories(dir.resolve("secrets")).resolve("ci_key");
+    Files.writeString(secret, secretKey.text() + "\n"); // as `new-key > file` writes it
+    start("""
+            static_keys:
+              n8n: { env: APIKEY_IT_STATIC_KEY, leases: [mcp] }
+              ci: { file: "%s", leases: [billing], scopes: [read] }
+        """.formatted(secret), inFile);
+
+    HttpResponse<String> r = get("/peer/mcp/hook", "Authorization", "Bearer " + ENV_KEY);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(seen.get()).contains("path=/hook").doesNotContain("h.authorization", ENV_KEY.substring(20));
+    r = get("/peer/billing/", "Authorization", "Bearer " + ENV_KEY);
+    assertThat(r.statusCode()).isEqualTo(403);
+    assertThat(r.body()).contains("lease-not-allowed", "ItStaticKey01");
+
+    assertThat(get("/peer/billing/", "X-API-Key", secretKey.text()).statusCode()).isEqualTo(200);
+    assertThat(seen.get()).doesNotContain("h.x-api-key", secretKey.secret());
+    assertThat(get("/peer/mcp/", "X-API-Key", secretKey.text()).statusCode()).isEqualTo(403);
+    assertThat(get("/peer/mcp/", "Authorization", bearer(inFile)).statusCode()).as("the keys file still counts")
+        .isEqualTo(200);
+
+    String wrong = ApiKey.withNewSecret(TestKeys.RANDOM, "ItStaticKey01").text();
+    r = get("/peer/mcp/", "Authorization", "Bearer " + wrong);
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.body()).contains("invalid-api-key");
+    r = get("/peer/mcp/?api_key=" + ENV_KEY);
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.body()).contains("api-key-in-query-not-allowed");
+    assertThat(gateway.metrics())
+        .contains("portal_gateway_auth_apikey_requests_total{outcome=\"allowed\",} 3.0")
+        .contains("portal_gateway_auth_apikey_requests_total{outcome=\"wrong_secret\",} 1.0")
+        .contains("portal_gateway_auth_apikey_bcrypt_checks_total 1.0"); // the keys file's key only
+  }
+
+  @Test
+  void aStaticKeyThatIsMissingOrMalformedStopsTheGatewayWithoutShowingTheValue() throws Exception {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> start("""
+            static_keys:
+              n8n: { env: APIKEY_IT_NOT_SET, leases: [mcp] }
+        """))
+        .hasMessageContaining("plugins.auth-apikey.static_keys.n8n.env")
+        .hasMessageContaining("APIKEY_IT_NOT_SET is not set");
+
+    Path secret = dir.resolve("not-a-key");
+    Files.writeString(secret, "correct-horse-battery-staple-but-not-a-key\n");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> start("""
+            static_keys:
+              ci: { file: "%s", leases: [mcp] }
+        """.formatted(secret)))
+        .hasMessageContaining("plugins.auth-apikey.static_keys.ci.file")
+        .hasMessageContaining("does not hold an API key")
+        .hasMessageContaining("new-key")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("correct-horse"));
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> start("""
+            static_keys:
+              ci: { file: "%s", leases: [mcp] }
+        """.formatted(dir.resolve("absent"))))
+        .hasMessageContaining("plugins.auth-apikey.static_keys.ci.file").hasMessageContaining("does not exist");
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> start("""
+            static_keys:
+              n8n: { env: APIKEY_IT_STATIC_KEY, file: "%s", leases: [mcp] }
+        """.formatted(secret)))
+        .hasMessageContaining("plugins.auth-apikey.static_keys.n8n: give exactly one of env");
+  }
+
+  @Test
+  void aKeysFileEntryWithAStaticKeysIdIsRefused() throws Exception {
+    TestKeys.Issued clash = TestKeys.issue("copy", "mcp");
+    StoredKey sameId = new StoredKey("ItStaticKey01", "copy", clash.stored().hash(), List.of("*"), List.of(),
+        List.of(), false, null, null, false, null, null, null);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> start("""
+            static_keys:
+              n8n: { env: APIKEY_IT_STATIC_KEY, leases: [mcp] }
+        """, new TestKeys.Issued(clash.key(), sameId)))
+        .hasMessageContaining("plugins.auth-apikey.keys_file")
+        .hasMessageContaining("the key id ItStaticKey01 is a static key's");
+  }
+
   private void awaitStatus(int status, String path, String authorization) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (true) {
