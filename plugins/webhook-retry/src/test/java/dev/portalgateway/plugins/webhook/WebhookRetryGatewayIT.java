@@ -433,8 +433,10 @@ class WebhookRetryGatewayIT {
     Path file = dir.resolve("gateway.yaml");
     for (int reload = 1; reload <= 3; reload++) {
       String yaml = Files.readString(file);
-      Files.writeString(file, yaml.replaceAll("max_attempts: \\d+\n|concurrency: 2\n", "concurrency: 2\n")
-          .replace("concurrency: 2\n", "concurrency: 2\n        max_attempts: " + (10 + reload) + "\n"));
+      String changed = yaml.contains("max_attempts: ")
+          ? yaml.replaceAll("max_attempts: \\d+", "max_attempts: " + (10 + reload))
+          : yaml.replace("concurrency: 2\n", "concurrency: 2\n        max_attempts: " + (10 + reload) + "\n");
+      Files.writeString(file, changed);
       gateway.awaitMetrics("portal_gateway_config_reloads_total{outcome=\"applied\",} " + reload + ".0");
     }
     for (String id : ids) {
