@@ -148,12 +148,11 @@ class RelayClientTest {
   void closedRelayEndsTheClient() throws Exception {
     relay.close();
 
-    client.closed().get(5, TimeUnit.SECONDS);
+    // A bounded wait for the condition, not a timing claim: a loaded machine may take a while.
+    client.closed().get(25, TimeUnit.SECONDS);
     assertThat(client.isOpen()).isFalse();
-    long start = System.nanoTime();
     assertThatThrownBy(() -> client.open(tunnel.leaseId(), clientIdentity, "http/1.1", TIMEOUT))
         .isInstanceOf(IOException.class);
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
   }
 
   @Test
