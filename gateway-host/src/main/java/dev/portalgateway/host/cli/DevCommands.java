@@ -4,7 +4,6 @@ import com.sun.net.httpserver.HttpServer;
 import dev.portalgateway.host.config.ConfigException;
 import dev.portalgateway.host.config.ConfigLoader;
 import dev.portalgateway.host.config.ConfigLoader.LoadedConfig;
-import dev.portalgateway.host.config.ListenAddress;
 import dev.portalgateway.host.ops.JsonLog;
 import dev.portalgateway.host.server.Gateway;
 import dev.portalgateway.host.server.HttpServerFactory;
@@ -19,10 +18,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -34,18 +29,7 @@ final class DevCommands {
   private DevCommands() {}
 
   /** {@code relay [--listen HOST:PORT]} */
-  static int relay(List<String> args, PrintStream out, PrintStream err) {
-    Map<String, String> options = options(args, List.of("--listen"), err);
-    if (options == null) {
-      return Main.USAGE;
-    }
-    InetSocketAddress listen;
-    try {
-      listen = ListenAddress.parse(options.getOrDefault("--listen", "127.0.0.1:4017"));
-    } catch (IllegalArgumentException e) {
-      err.println("portal-gateway: relay --listen: " + e.getMessage());
-      return Main.USAGE;
-    }
+  static int relay(InetSocketAddress listen, PrintStream out, PrintStream err) {
     try (DevRelay relay = DevRelay.start(listen)) {
       JsonLog.info("relay", "development relay listening", "url", relay.url().toString());
       out.println("Portal development relay at " + relay.url());
@@ -69,28 +53,22 @@ final class DevCommands {
     return base.resolve("portal-gateway");
   }
 
-  /** {@code tunnel --relay URL --name NAME --target HOST:PORT [--identity FILE]} */
-  static int tunnel(List<String> args, PrintStream out, PrintStream err) {
-    Map<String, String> options = options(args, List.of("--relay", "--name", "--target", "--identity"), err);
-    if (options == null) {
-      return Main.USAGE;
-    }
-    for (String required : List.of("--relay", "--name", "--target")) {
-      if (!options.containsKey(required)) {
-        err.println("portal-gateway: tunnel needs " + required
-            + "; usage: tunnel --relay ws://HOST:4017/relay --name NAME --target HOST:PORT [--identity FILE]");
-        return Main.USAGE;
-      }
-    }
+  /**
+   * {@code tunnel --relay URL --name NAME --target HOST:PORT [--identity FILE]}
+   *
+   * @param identity where the lease's key is kept, or {@code null} for the state directory
+   */
+  static int tunnel(URI relayUrl, String name, InetSocketAddress target, Path identity, PrintStream out,
+      PrintStream err) {
+    String targetText = target.getHostString() + ":" + target.getPort();
     try {
-      Path identityFile = options.containsKey("--identity") ? Path.of(options.get("--identity"))
-          : stateDirectory().resolve("tunnel-" + options.get("--name").replaceAll("[^A-Za-z0-9._-]", "_") + ".key");
-      PortalIdentity identity = IdentityFile.loadOrCreate(identityFile);
-      InetSocketAddress target = ListenAddress.parse(options.get("--target"));
-      try (DevTunnel tunnel = DevTunnel.start(URI.create(options.get("--relay")), identity, options.get("--name"), target)) {
+      Path identityFile = identity != null ? identity
+          : stateDirectory().resolve("tunnel-" + name.replaceAll("[^A-Za-z0-9._-]", "_") + ".key");
+      PortalIdentity portalIdentity = IdentityFile.loadOrCreate(identityFile);
+      try (DevTunnel tunnel = DevTunnel.start(relayUrl, portalIdentity, name, target)) {
         JsonLog.info("tunnel", "lease registered", "name", tunnel.name(), "lease_id", tunnel.leaseId(),
-            "target", options.get("--target"), "identity_file", identityFile.toAbsolutePath().toString());
-        out.println("Lease '" + tunnel.name() + "' (" + tunnel.leaseId() + ") forwards to " + options.get("--target"));
+            "target", targetText, "identity_file", identityFile.toAbsolutePath().toString());
+        out.println("Lease '" + tunnel.name() + "' (" + tunnel.leaseId() + ") forwards to " + targetText);
         awaitShutdown(tunnel::close);
         return Main.OK;
       }
@@ -104,16 +82,9 @@ final class DevCommands {
    * {@code demo [--port 8080]}: a relay on 127.0.0.1:4017, a service behind a tunnel as lease
    * {@code demo}, and the gateway in front, with the plugins next to the jar.
    */
-  static int demo(List<String> args, PrintStream out, PrintStream err) {
-    Map<String, String> options = options(args, List.of("--port", "--relay-port", "--admin-port"), err);
-    if (options == null) {
-      return Main.USAGE;
-    }
-    String port = options.getOrDefault("--port", "8080");
-    String adminPort = options.getOrDefault("--admin-port", "9090");
-    String relayPort = options.getOrDefault("--relay-port", "4017");
+  static int demo(int port, int adminPort, int relayPort, PrintStream out, PrintStream err) {
     HttpServer service = null;
-    try (DevRelay relay = DevRelay.start(new InetSocketAddress("127.0.0.1", Integer.parseInt(relayPort)))) {
+    try (DevRelay relay = DevRelay.start(new InetSocketAddress("127.0.0.1", relayPort))) {
       service = DemoMcpServer.start();
       Path data = Files.createTempDirectory("portal-gateway-demo");
       try (DevTunnel tunnel = DevTunnel.start(relay.url(), IdentityFile.loadOrCreate(data.resolve("tunnel.key")), "demo",
@@ -166,7 +137,7 @@ final class DevCommands {
     } catch (ConfigException e) {
       err.println("portal-gateway: demo configuration error: " + e.getMessage());
       return Main.USAGE;
-    } catch (IOException | NumberFormatException e) {
+    } catch (IOException e) {
       err.println("portal-gateway: cannot start the demo: " + e.getMessage()
           + " (is another gateway or relay using the ports? try --port, --admin-port, --relay-port)");
       return Main.FAILED;
@@ -183,28 +154,6 @@ final class DevCommands {
     } catch (IOException | RuntimeException ignored) {
       // A leftover temporary folder is harmless.
     }
-  }
-
-  private static Map<String, String> options(List<String> args, List<String> known, PrintStream err) {
-    Map<String, String> options = new HashMap<>();
-    List<String> rest = new ArrayList<>(args);
-    for (int i = 0; i < rest.size(); i++) {
-      String a = rest.get(i);
-      String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
-      if (!known.contains(name)) {
-        err.println("portal-gateway: unknown option '" + a + "'; options: " + String.join(", ", known));
-        return null;
-      }
-      if (a.contains("=")) {
-        options.put(name, a.substring(a.indexOf('=') + 1));
-      } else if (i + 1 < rest.size()) {
-        options.put(name, rest.get(++i));
-      } else {
-        err.println("portal-gateway: " + name + " needs a value");
-        return null;
-      }
-    }
-    return options;
   }
 
   /**
