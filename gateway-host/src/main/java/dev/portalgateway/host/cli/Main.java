@@ -27,7 +27,7 @@ import java.util.concurrent.CountDownLatch;
  * The command line: {@code portal-gateway [serve] [--config FILE] | validate-config --config FILE |
  * version | help [COMMAND] | demo | relay | tunnel | NAME ...} (a plugin's command). The gateway's
  * own commands are parsed by {@link BuiltInCommands}, a plugin's by {@link PluginCommandLine} and the
- * plugin.
+ * plugin. {@link Start}, the jar's entry, calls {@link #main} on Java 21 or newer.
  * Exit status: 0 ok, 1 the gateway failed while running (a port taken), 2 bad usage or configuration.
  */
 public final class Main {
