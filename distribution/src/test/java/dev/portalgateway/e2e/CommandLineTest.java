@@ -185,6 +185,7 @@ class CommandLineTest {
         new Case(List.of("validate-config", "--config", c.toString(), "extra"),
             "portal-gateway validate-config: unexpected argument 'extra'"),
         new Case(List.of("version", "--short"), "portal-gateway version: unknown option '--short'"),
+        new Case(List.of("relay", "@" + c), "portal-gateway relay: unexpected argument '@" + c + "'"),
         new Case(List.of("add-key", "--config"), "portal-gateway add-key: --config needs a file name"),
         new Case(List.of("list-keys", "--bogus", "--config", c.toString()), "list-keys: unknown option --bogus"),
         new Case(List.of("add-key", "--name", "x", "--generate", "--expires", "yesterday", "--config", c.toString()),

@@ -53,6 +53,7 @@ final class BuiltInCommands {
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
     cli.setParameterExceptionHandler(BuiltInCommands::usageError);
+    cli.setExpandAtFiles(false); // "@word" is a word, never a file of arguments to read
     cli.setUsageHelpLongOptionsMaxWidth(28);
     List<String> sections = new ArrayList<>(cli.getHelpSectionKeys());
     sections.add(sections.indexOf(CommandLine.Model.UsageMessageSpec.SECTION_KEY_FOOTER_HEADING), SECTION_PLUGIN_COMMANDS);
