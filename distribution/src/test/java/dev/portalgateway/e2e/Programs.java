@@ -119,10 +119,13 @@ final class Programs {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() throws InterruptedException, IOException {
       if (process.isAlive()) {
         process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       }
+      Files.deleteIfExists(out);
+      Files.deleteIfExists(err);
+      Files.deleteIfExists(out.getParent());
     }
   }
 
