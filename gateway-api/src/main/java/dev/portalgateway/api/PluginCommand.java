@@ -10,7 +10,12 @@ import java.util.List;
  *
  * <p>Return them from {@link GatewayPlugin#commands()}. Names are unique across all plugins and
  * must not shadow the gateway's own ({@code serve}, {@code validate-config}, {@code version},
- * {@code help}).
+ * {@code help}, {@code demo}, {@code relay}, {@code tunnel}).
+ *
+ * <p>The gateway reads two options itself, anywhere before a {@code --}: {@code --config FILE}
+ * ({@code -c FILE}, {@code --config=FILE}), and {@code --help} ({@code -h}), which it answers from
+ * {@link #summary()} and {@link #usage()} without calling {@link #run}. Use neither name for an
+ * option of your own. A {@code --} and what follows it reach {@link #run} unchanged.
  */
 public interface PluginCommand {
 
@@ -26,7 +31,8 @@ public interface PluginCommand {
   /**
    * Runs the command.
    *
-   * @param args the arguments after the command name, without {@code --config FILE}
+   * @param args the arguments after the command name, without {@code --config FILE}; bad ones
+   *     deserve a message on {@link CommandContext#err()} and the status 2
    * @param context the plugin's configuration, data directory and output streams
    * @return the exit status: 0 for success, 2 for bad usage, 1 for other failures
    * @throws InvalidConfigException when the plugin's configuration does not allow the command;

@@ -1,7 +1,6 @@
 package dev.portalgateway.host.cli;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.portalgateway.host.config.ListenAddress;
 import dev.portalgateway.host.ops.JsonLog;
 import dev.portalgateway.portal.crypto.IdentityFile;
 import dev.portalgateway.portal.crypto.PortalIdentity;
@@ -12,10 +11,6 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -27,18 +22,7 @@ final class DevCommands {
   private DevCommands() {}
 
   /** {@code relay [--listen HOST:PORT]} */
-  static int relay(List<String> args, PrintStream out, PrintStream err) {
-    Map<String, String> options = options(args, List.of("--listen"), err);
-    if (options == null) {
-      return Main.USAGE;
-    }
-    InetSocketAddress listen;
-    try {
-      listen = ListenAddress.parse(options.getOrDefault("--listen", "127.0.0.1:4017"));
-    } catch (IllegalArgumentException e) {
-      err.println("portal-gateway: relay --listen: " + e.getMessage());
-      return Main.USAGE;
-    }
+  static int relay(InetSocketAddress listen, PrintStream out, PrintStream err) {
     try (DevRelay relay = DevRelay.start(listen)) {
       JsonLog.info("relay", "development relay listening", "url", relay.url().toString());
       out.println("Portal development relay at " + relay.url());
@@ -62,28 +46,22 @@ final class DevCommands {
     return base.resolve("portal-gateway");
   }
 
-  /** {@code tunnel --relay URL --name NAME --target HOST:PORT [--identity FILE]} */
-  static int tunnel(List<String> args, PrintStream out, PrintStream err) {
-    Map<String, String> options = options(args, List.of("--relay", "--name", "--target", "--identity"), err);
-    if (options == null) {
-      return Main.USAGE;
-    }
-    for (String required : List.of("--relay", "--name", "--target")) {
-      if (!options.containsKey(required)) {
-        err.println("portal-gateway: tunnel needs " + required
-            + "; usage: tunnel --relay ws://HOST:4017/relay --name NAME --target HOST:PORT [--identity FILE]");
-        return Main.USAGE;
-      }
-    }
+  /**
+   * {@code tunnel --relay URL --name NAME --target HOST:PORT [--identity FILE]}
+   *
+   * @param identity where the lease's key is kept, or {@code null} for the state directory
+   */
+  static int tunnel(URI relayUrl, String name, InetSocketAddress target, Path identity, PrintStream out,
+      PrintStream err) {
+    String targetText = target.getHostString() + ":" + target.getPort();
     try {
-      Path identityFile = options.containsKey("--identity") ? Path.of(options.get("--identity"))
-          : stateDirectory().resolve("tunnel-" + options.get("--name").replaceAll("[^A-Za-z0-9._-]", "_") + ".key");
-      PortalIdentity identity = IdentityFile.loadOrCreate(identityFile);
-      InetSocketAddress target = ListenAddress.parse(options.get("--target"));
-      try (DevTunnel tunnel = DevTunnel.start(URI.create(options.get("--relay")), identity, options.get("--name"), target)) {
+      Path identityFile = identity != null ? identity
+          : stateDirectory().resolve("tunnel-" + name.replaceAll("[^A-Za-z0-9._-]", "_") + ".key");
+      PortalIdentity portalIdentity = IdentityFile.loadOrCreate(identityFile);
+      try (DevTunnel tunnel = DevTunnel.start(relayUrl, portalIdentity, name, target)) {
         JsonLog.info("tunnel", "lease registered", "name", tunnel.name(), "lease_id", tunnel.leaseId(),
-            "target", options.get("--target"), "identity_file", identityFile.toAbsolutePath().toString());
-        out.println("Lease '" + tunnel.name() + "' (" + tunnel.leaseId() + ") forwards to " + options.get("--target"));
+            "target", targetText, "identity_file", identityFile.toAbsolutePath().toString());
+        out.println("Lease '" + tunnel.name() + "' (" + tunnel.leaseId() + ") forwards to " + targetText);
         awaitShutdown(tunnel::close);
         return Main.OK;
       }
@@ -97,18 +75,7 @@ final class DevCommands {
    * {@code demo-service [--listen HOST:PORT]}: the demo's MCP service on its own, so that a
    * {@code tunnel} in another process (or container) can put it behind a relay.
    */
-  static int demoService(List<String> args, PrintStream out, PrintStream err) {
-    Map<String, String> options = options(args, List.of("--listen"), err);
-    if (options == null) {
-      return Main.USAGE;
-    }
-    InetSocketAddress listen;
-    try {
-      listen = ListenAddress.parse(options.getOrDefault("--listen", "127.0.0.1:8000"));
-    } catch (IllegalArgumentException e) {
-      err.println("portal-gateway: demo-service --listen: " + e.getMessage());
-      return Main.USAGE;
-    }
+  static int demoService(InetSocketAddress listen, PrintStream out, PrintStream err) {
     try {
       HttpServer service = DemoMcpServer.start(listen);
       String url = "http://" + (listen.getAddress().isAnyLocalAddress() ? "127.0.0.1" : listen.getHostString()) + ":"
@@ -128,45 +95,8 @@ final class DevCommands {
    * {@code demo [--port 8080] [--admin-port 9090] [--relay-port 4017]}: a relay, an MCP service
    * behind tunnels, and the gateway in front with the shipped plugins ({@link Demo}).
    */
-  static int demo(List<String> args, PrintStream out, PrintStream err) {
-    Map<String, String> options = options(args, List.of("--port", "--relay-port", "--admin-port"), err);
-    if (options == null) {
-      return Main.USAGE;
-    }
-    int port;
-    int adminPort;
-    int relayPort;
-    try {
-      port = Integer.parseInt(options.getOrDefault("--port", "8080"));
-      adminPort = Integer.parseInt(options.getOrDefault("--admin-port", "9090"));
-      relayPort = Integer.parseInt(options.getOrDefault("--relay-port", "4017"));
-    } catch (NumberFormatException e) {
-      err.println("portal-gateway: demo configuration error: a port must be a number: " + e.getMessage());
-      return Main.USAGE;
-    }
+  static int demo(int port, int adminPort, int relayPort, PrintStream out, PrintStream err) {
     return Demo.run(port, adminPort, relayPort, out, err);
-  }
-
-  private static Map<String, String> options(List<String> args, List<String> known, PrintStream err) {
-    Map<String, String> options = new HashMap<>();
-    List<String> rest = new ArrayList<>(args);
-    for (int i = 0; i < rest.size(); i++) {
-      String a = rest.get(i);
-      String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
-      if (!known.contains(name)) {
-        err.println("portal-gateway: unknown option '" + a + "'; options: " + String.join(", ", known));
-        return null;
-      }
-      if (a.contains("=")) {
-        options.put(name, a.substring(a.indexOf('=') + 1));
-      } else if (i + 1 < rest.size()) {
-        options.put(name, rest.get(++i));
-      } else {
-        err.println("portal-gateway: " + name + " needs a value");
-        return null;
-      }
-    }
-    return options;
   }
 
   /**

@@ -19,45 +19,21 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code java -jar portal-gateway.jar [serve] [--config FILE] | validate-config --config FILE | version | --help}.
+ * The command line: {@code portal-gateway [serve] [--config FILE] | validate-config --config FILE |
+ * version | help [COMMAND] | demo | relay | tunnel | NAME ...} (a plugin's command). The gateway's
+ * own commands are parsed by {@link BuiltInCommands}, a plugin's by {@link PluginCommandLine} and the
+ * plugin. {@link Start}, the jar's entry, calls {@link #main} on Java 21 or newer.
  * Exit status: 0 ok, 1 the gateway failed while running (a port taken), 2 bad usage or configuration.
  */
 public final class Main {
   static final int OK = 0;
   static final int FAILED = 1;
   static final int USAGE = 2;
-
-  private static final String USAGE_TEXT = """
-      Usage: portal-gateway [COMMAND] [--config FILE]
-
-      Commands:
-        serve             run the gateway (the default command)
-        validate-config   check a configuration file and its plugins, then exit
-        version           print the version
-        demo [--port 8080] [--admin-port 9090] [--relay-port 4017]
-                          run a relay, an MCP service behind a tunnel and the gateway on this machine
-        relay [--listen HOST:PORT]
-                          run a development Portal relay (default 127.0.0.1:4017)
-        tunnel --relay URL --name NAME --target HOST:PORT [--identity FILE]
-                          expose HOST:PORT as lease NAME through a relay (development tunnel)
-        demo-service [--listen HOST:PORT]
-                          run the demo's MCP service alone (default 127.0.0.1:8000), for a tunnel
-        help              print this help
-        (plugins add more commands, such as add-key; they are listed below when found)
-
-      Options:
-        --config FILE     the YAML configuration; without it the gateway runs on its defaults
-                          (listen :8080, admin 127.0.0.1:9090, relay ws://localhost:4017/relay)
-
-      Exit status: 0 ok, 1 failed while running, 2 bad usage or configuration.
-      Docs: docs/quickstart.md and docs/configuration.md
-      """;
 
   private Main() {}
 
@@ -75,138 +51,20 @@ public final class Main {
    * @return the exit status
    */
   static int run(String[] args, PrintStream out, PrintStream err) {
-    List<String> rest = new ArrayList<>(List.of(args));
-    String command = rest.isEmpty() || rest.get(0).startsWith("-") ? "serve" : rest.remove(0);
-    switch (command) {
-      case "relay" -> {
-        return DevCommands.relay(rest, out, err);
-      }
-      case "tunnel" -> {
-        return DevCommands.tunnel(rest, out, err);
-      }
-      case "demo" -> {
-        return DevCommands.demo(rest, out, err);
-      }
-      case "demo-service" -> {
-        return DevCommands.demoService(rest, out, err);
-      }
-      default -> {
-        // serve, validate-config, version, help, or a plugin's command
-      }
+    if (args.length > 0 && !args[0].startsWith("-") && !PluginCommands.RESERVED.contains(args[0])) {
+      return PluginCommandLine.run(args[0], List.of(args).subList(1, args.length), out, err);
     }
-    boolean builtIn = PluginCommands.RESERVED.contains(command);
-    if (!builtIn) {
-      return pluginCommand(command, rest, out, err);
-    }
-    if (rest.contains("--help") || rest.contains("-h") || command.equals("help")) {
-      out.print(USAGE_TEXT);
-      printPluginCommands(rest, out);
-      return OK;
-    }
-    Path config;
-    try {
-      config = configOption(rest);
-    } catch (IllegalArgumentException e) {
-      err.println("portal-gateway: " + e.getMessage());
-      err.print(USAGE_TEXT);
-      return USAGE;
-    }
-    return switch (command) {
-      case "serve" -> serve(config, err);
-      case "validate-config" -> validate(config, out, err);
-      case "version" -> {
-        out.println("portal-gateway " + version());
-        yield OK;
-      }
-      default -> throw new IllegalStateException("not a built-in command: " + command);
-    };
+    int status = BuiltInCommands.commandLine(out, err).execute(args);
+    out.flush();
+    err.flush();
+    return status;
   }
 
-  /** Runs a command a plugin adds, such as {@code add-key}, with the plugins of {@code --config}. */
-  private static int pluginCommand(String command, List<String> rest, PrintStream out, PrintStream err) {
-    List<String> args = new ArrayList<>();
-    Path configFile = null;
-    for (int i = 0; i < rest.size(); i++) {
-      String a = rest.get(i);
-      if (a.equals("--config") || a.equals("-c")) {
-        if (i + 1 >= rest.size()) {
-          err.println("portal-gateway: --config needs a file name");
-          return USAGE;
-        }
-        configFile = Path.of(rest.get(++i));
-      } else if (a.startsWith("--config=")) {
-        configFile = Path.of(a.substring("--config=".length()));
-      } else {
-        args.add(a);
-      }
-    }
-    // Standard output is the command's own (a key shown once, a table to pipe); log lines, such
-    // as a plugin's audit record of the change it made, go to standard error.
-    PrintStream logSink = JsonLog.redirect(err);
-    JsonLog.threshold(System.Logger.Level.WARNING);
-    try {
-      LoadedConfig loaded = loader().load(configFile);
-      PluginCommands commands = PluginCommands.of(PluginCatalog.load(loaded.paths().pluginsDir()));
-      if (!commands.has(command)) {
-        err.println("portal-gateway: unknown command '" + command + "'");
-        err.print(USAGE_TEXT);
-        commands.describe().forEach(err::println);
-        return USAGE;
-      }
-      JsonLog.threshold(System.Logger.Level.INFO);
-      return commands.run(command, args, loaded, out, err);
-    } catch (ConfigException e) {
-      err.println("portal-gateway: " + e.getMessage());
-      return USAGE;
-    } catch (RuntimeException | LinkageError e) {
-      err.println("portal-gateway: " + command + " failed: " + e);
-      return FAILED;
-    } finally {
-      JsonLog.threshold(System.Logger.Level.INFO);
-      JsonLog.redirect(logSink);
-    }
-  }
-
-  private static void printPluginCommands(List<String> rest, PrintStream out) {
-    JsonLog.threshold(System.Logger.Level.OFF);
-    try {
-      LoadedConfig loaded = loader().load(configOption(rest.stream().filter(a -> !a.equals("--help") && !a.equals("-h")).toList()));
-      List<String> lines = PluginCommands.of(PluginCatalog.load(loaded.paths().pluginsDir())).describe();
-      if (!lines.isEmpty()) {
-        out.println();
-        out.println("Commands from plugins in " + loaded.paths().pluginsDir() + ":");
-        lines.forEach(out::println);
-      }
-    } catch (ConfigException | IllegalArgumentException e) {
-      // Help must always print; a broken configuration shows up when the gateway starts.
-    } finally {
-      JsonLog.threshold(System.Logger.Level.INFO);
-    }
-  }
-
-  private static Path configOption(List<String> rest) {
-    Path config = null;
-    for (int i = 0; i < rest.size(); i++) {
-      String a = rest.get(i);
-      if (a.equals("--config") || a.equals("-c")) {
-        if (i + 1 >= rest.size()) {
-          throw new IllegalArgumentException("--config needs a file name");
-        }
-        config = Path.of(rest.get(++i));
-      } else if (a.startsWith("--config=")) {
-        config = Path.of(a.substring("--config=".length()));
-      } else {
-        throw new IllegalArgumentException("unknown option '" + a + "'");
-      }
-    }
-    return config;
-  }
-
-  private static ConfigLoader loader() {
+  static ConfigLoader loader() {
     return new ConfigLoader(System::getenv, defaultPluginsDir());
   }
 
-  private static int serve(Path configFile, PrintStream err) {
+  static int serve(Path configFile, PrintStream err) {
     ConfigLoader loader = loader();
     Gateway gateway;
     try {
@@ -237,7 +95,7 @@ public final class Main {
     return OK;
   }
 
-  private static int validate(Path configFile, PrintStream out, PrintStream err) {
+  static int validate(Path configFile, PrintStream out, PrintStream err) {
     if (configFile == null) {
       err.println("portal-gateway: validate-config needs --config FILE");
       return USAGE;

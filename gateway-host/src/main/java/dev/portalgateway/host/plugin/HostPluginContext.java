@@ -112,6 +112,11 @@ final class HostPluginContext implements PluginContext, AutoCloseable {
     return scheduler;
   }
 
+  /** @return the plugin's data directory, not created */
+  Path dataDirectoryPath() {
+    return dataDirectory;
+  }
+
   @Override
   public Path dataDirectory() {
     try {

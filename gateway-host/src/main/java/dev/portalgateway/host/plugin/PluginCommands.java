@@ -18,6 +18,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -75,6 +77,21 @@ public final class PluginCommands {
     return commands.containsKey(name);
   }
 
+  /** What {@code NAME --help} shows of a plugin's command. */
+  public record Description(String summary, String usage, String plugin, Path jar) {}
+
+  /** @return the command's summary and synopsis, read without running it */
+  public Optional<Description> description(String name) {
+    Entry e = commands.get(name);
+    return e == null ? Optional.empty() : Optional.of(new Description(Objects.toString(e.command().summary(), ""),
+        Objects.toString(e.command().usage(), ""), e.plugin().name(), e.plugin().jar()));
+  }
+
+  /** @return the commands' names, sorted */
+  public List<String> names() {
+    return List.copyOf(commands.keySet());
+  }
+
   /** @return "name usage — summary" lines for {@code --help} */
   public List<String> describe() {
     return commands.values().stream()
@@ -105,10 +122,13 @@ public final class PluginCommands {
         loaded.paths().dataDir(), noRoutes, states, routePrefix, true));
     HostPluginContext base = new HostPluginContext(plugin, metrics, Clock.systemUTC(), loaded.paths().dataDir(),
         noRoutes, lasting, routePrefix, false);
-    CommandContext context = new HostCommandContext(base, new HostPluginConfig(plugin.name(), tree), out, err);
+    CommandContext context = new HostCommandContext(base, new HostPluginConfig(plugin.name(), tree), out, err,
+        name, loaded.paths().configFile() != null);
     try {
       return withLoader(plugin, () -> e.command().run(List.copyOf(args), context));
     } catch (InvalidConfigException ex) {
+      throw new ConfigException(ex.getMessage(), ex);
+    } catch (NoDataDirectory ex) {
       throw new ConfigException(ex.getMessage(), ex);
     } finally {
       base.close();
@@ -129,9 +149,21 @@ public final class PluginCommands {
     }
   }
 
-  /** A plugin context plus the command's configuration and terminal streams. */
-  private record HostCommandContext(HostPluginContext base, PluginConfig config, PrintStream out, PrintStream err)
-      implements CommandContext {
+  /** A command asked for its data directory, but no configuration file says where the gateway keeps its data. */
+  private static final class NoDataDirectory extends IllegalStateException {
+    NoDataDirectory(String command) {
+      super(command + " works on the gateway's data, in the server.data_dir of its configuration file: pass "
+          + "--config FILE, the file the gateway runs with (without it, it would use a directory the gateway does not read)");
+    }
+  }
+
+  /**
+   * A plugin context plus the command's configuration and terminal streams. Its data directory is
+   * not created here: a command makes it when it writes, so that one that only reads, or stops at
+   * a usage error, leaves nothing behind.
+   */
+  private record HostCommandContext(HostPluginContext base, PluginConfig config, PrintStream out, PrintStream err,
+      String command, boolean configured) implements CommandContext {
     @Override
     public String pluginName() {
       return base.pluginName();
@@ -169,7 +201,10 @@ public final class PluginCommands {
 
     @Override
     public Path dataDirectory() {
-      return base.dataDirectory();
+      if (!configured) {
+        throw new NoDataDirectory(command);
+      }
+      return base.dataDirectoryPath();
     }
 
     @Override

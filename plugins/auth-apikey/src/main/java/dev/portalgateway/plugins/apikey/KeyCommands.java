@@ -81,11 +81,13 @@ final class KeyCommands {
 
       @Override
       public int run(List<String> args, CommandContext context) throws InvalidConfigException {
-        ApiKeySettings settings = ApiKeySettings.from(context.config());
-        // new-key touches no file; asking for the data directory would create it.
-        KeysFile file = name.equals("new-key") ? null : new KeysFile(settings.keysPath(context.dataDirectory()));
         try {
-          return body.run(Options.parse(args, OPTIONS.get(name)), context, file, settings);
+          // Options first: a usage error stops before the data directory is looked for.
+          Options options = Options.parse(args, OPTIONS.get(name));
+          ApiKeySettings settings = ApiKeySettings.from(context.config());
+          // new-key touches no file: it needs no data directory.
+          KeysFile file = name.equals("new-key") ? null : new KeysFile(settings.keysPath(context.dataDirectory()));
+          return body.run(options, context, file, settings);
         } catch (UsageException e) {
           context.err().println(name + ": " + e.getMessage());
           context.err().println("usage: " + name + (usage.isEmpty() ? "" : " " + usage) + " [--config FILE]");
