@@ -297,7 +297,9 @@ final class Walkthrough implements AutoCloseable {
    * gets the moved ports, as the quick start tells a reader whose ports are taken.
    */
   private String adjust(String command) {
-    if (command.strip().endsWith("portal-gateway.jar demo") && substitutions.containsKey("8080")) {
+    String c = command.strip();
+    boolean demo = c.endsWith("portal-gateway.jar demo") || c.endsWith("bin/portal-gateway demo");
+    if (demo && substitutions.containsKey("8080")) {
       return command.stripTrailing() + " --port " + port(8080) + " --admin-port " + port(9090) + " --relay-port "
           + port(4017) + "\n";
     }

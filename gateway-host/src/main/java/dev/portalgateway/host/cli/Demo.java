@@ -91,7 +91,10 @@ final class Demo {
           yaml.append("  cache-mcp: {}\n");
         }
         ConfigLoader loader = new ConfigLoader(System::getenv, plugins);
-        LoadedConfig loaded = loader.fromText(yaml.toString(), null);
+        // A file, as a user's gateway has: add-key needs the configuration file to find the data.
+        Path configFile = data.resolve("gateway.yaml");
+        Files.writeString(configFile, yaml.toString());
+        LoadedConfig loaded = loader.load(configFile);
         String key = apiKeys ? addKey(loaded, err) : null;
         if (apiKeys && key == null) {
           return Main.FAILED;
