@@ -74,6 +74,11 @@ public final class WebSocketByteStream implements Closeable {
     this.connection = connection;
   }
 
+  /** The WebSocket protocol settings of a relay connection, including its frame decoder. */
+  static org.java_websocket.drafts.Draft_6455 relayDraft() {
+    return new org.java_websocket.drafts.Draft_6455();
+  }
+
   /** The underlying Java-WebSocket connection (tests use it to send text and raw frames). */
   WebSocket connection() {
     return connection;
@@ -377,7 +382,7 @@ public final class WebSocketByteStream implements Closeable {
 
     ClientEndpoint(URI uri, Map<String, String> headers, int connectTimeoutMillis,
            WebSocketByteStream stream) {
-      super(uri, new org.java_websocket.drafts.Draft_6455(), headers, connectTimeoutMillis);
+      super(uri, relayDraft(), headers, connectTimeoutMillis);
       this.stream = stream;
       setTcpNoDelay(true); // small request/answer frames must not wait for a delayed ACK (Nagle)
     }

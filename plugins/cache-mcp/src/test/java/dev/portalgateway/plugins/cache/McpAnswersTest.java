@@ -60,6 +60,22 @@ class McpAnswersTest {
         .isNull();
   }
 
+  /** Found by McpFuzzTest.mcpAnswers: a string result was cut after its opening quote. */
+  @Test
+  void aResultThatIsAStringIsTakenWhole() {
+    assertThat(s(McpAnswers.result("application/json", b("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":\"done\"}"), "7")))
+        .isEqualTo("\"done\"");
+    assertThat(s(McpAnswers.result("application/json", b("{\"result\":\"a\\\"b\",\"jsonrpc\":\"2.0\",\"id\":7}"), "7")))
+        .isEqualTo("\"a\\\"b\"");
+  }
+
+  /** Found by McpFuzzTest.sseEvents: a "data" line without a colon is an empty data line. */
+  @Test
+  void aDataLineWithoutAColonIsAnEmptyDataLine() {
+    assertThat(SseEvents.dataOf(b("data\ndata: {\"a\":1}\n\n"))).map(McpAnswersTest::s).containsExactly("\n{\"a\":1}");
+    assertThat(SseEvents.dataOf(b("database: x\ndata\n\n"))).map(McpAnswersTest::s).containsExactly("");
+  }
+
   @Test
   void theResultIsFoundInAnEventStreamAmongNotifications() {
     byte[] body = b("event: message\r\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{}}\r\n\r\n"
