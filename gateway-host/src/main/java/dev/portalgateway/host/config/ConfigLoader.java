@@ -28,14 +28,24 @@ public final class ConfigLoader {
 
   private final Function<String, String> env;
   private final Path defaultPluginsDir;
+  private final boolean resolveHosts;
 
   /**
    * @param env environment lookup for {@code ${NAME}}
    * @param defaultPluginsDir the plugins directory when {@code server.plugins_dir} is not set
    */
   public ConfigLoader(Function<String, String> env, Path defaultPluginsDir) {
+    this(env, defaultPluginsDir, true);
+  }
+
+  /**
+   * @param resolveHosts whether the listeners' host names are looked up (always, but in the fuzz
+   *     target, which must not send DNS queries for the names it makes up)
+   */
+  ConfigLoader(Function<String, String> env, Path defaultPluginsDir, boolean resolveHosts) {
     this.env = env;
     this.defaultPluginsDir = defaultPluginsDir;
+    this.resolveHosts = resolveHosts;
   }
 
   /**
@@ -80,7 +90,7 @@ public final class ConfigLoader {
       throw new ConfigException(source + ": " + e.getMessage(), e);
     }
     try {
-      validate(config);
+      validate(config, resolveHosts);
     } catch (ConfigException e) {
       throw new ConfigException(source + ": " + e.getMessage(), e);
     }
@@ -93,10 +103,10 @@ public final class ConfigLoader {
     return new LoadedConfig(config, new GatewayConfig.Paths(file, pluginsDir, dataDir, keystore), fingerprint(text));
   }
 
-  private static void validate(GatewayConfig c) throws ConfigException {
+  private static void validate(GatewayConfig c, boolean resolveHosts) throws ConfigException {
     ServerConfig s = c.server();
-    check(() -> ListenAddress.parse(s.listen()), "server.listen");
-    check(() -> ListenAddress.parse(s.adminListen()), "server.admin_listen");
+    check(() -> ListenAddress.parse(s.listen(), resolveHosts), "server.listen");
+    check(() -> ListenAddress.parse(s.adminListen(), resolveHosts), "server.admin_listen");
     if (!HTTP_PROVIDERS.contains(s.httpProvider())) {
       throw new ConfigException("server.http_provider: '" + s.httpProvider() + "' is not a provider; use one of " + HTTP_PROVIDERS);
     }

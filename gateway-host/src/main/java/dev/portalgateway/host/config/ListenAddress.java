@@ -12,6 +12,16 @@ public final class ListenAddress {
    * @throws IllegalArgumentException when it is not {@code host:port}
    */
   public static InetSocketAddress parse(String text) {
+    return parse(text, true);
+  }
+
+  /**
+   * @param text the address
+   * @param resolve whether to look a host name up; when not, the same checks, and an unresolved address
+   * @return the socket address
+   * @throws IllegalArgumentException when it is not {@code host:port}
+   */
+  static InetSocketAddress parse(String text, boolean resolve) {
     String s = text.trim();
     int colon = s.lastIndexOf(':');
     if (colon < 0) {
@@ -30,6 +40,9 @@ public final class ListenAddress {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("'" + text + "': port " + port + " is out of range 0-65535");
     }
-    return host.isEmpty() || host.equals("*") ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
+    if (host.isEmpty() || host.equals("*")) {
+      return new InetSocketAddress(port);
+    }
+    return resolve ? new InetSocketAddress(host, port) : InetSocketAddress.createUnresolved(host, port);
   }
 }

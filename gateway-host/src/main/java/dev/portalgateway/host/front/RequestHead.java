@@ -251,14 +251,19 @@ record RequestHead(String method, String target, URI uri, String version, Header
   private static final class LineReader {
     private final ConnectionInput in;
     private final int maxBytes;
-    /** Grows as the head does, up to {@code maxBytes}: most heads are well under 1 KiB. */
-    private byte[] buf = new byte[1024];
+    /**
+     * Grows as the head does, up to {@code maxBytes}: most heads are well under 1 KiB. It starts
+     * at no more than {@code maxBytes}, or a limit below 1 KiB would not hold (it did not until
+     * RequestHeadFuzzTest's oversized-head input showed a 436-byte head passing a 256-byte limit).
+     */
+    private byte[] buf;
     private int used;
     private int pending;
 
     LineReader(ConnectionInput in, int maxBytes, int firstByte) {
       this.in = in;
       this.maxBytes = maxBytes;
+      this.buf = new byte[Math.min(1024, maxBytes)];
       this.pending = firstByte;
     }
 

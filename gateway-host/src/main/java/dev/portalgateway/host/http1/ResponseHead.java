@@ -114,12 +114,19 @@ final class ResponseHead {
           + text.substring(0, Math.min(40, text.length())) + "'", null);
     }
     http10 = text.charAt(7) == '0';
-    try {
-      status = Integer.parseInt(text.substring(9, 12));
-    } catch (NumberFormatException e) {
+    // RFC 9112 section 4: exactly three digits, then SP (or the line's end, which servers send when
+    // they leave the reason out). Http1FuzzTest found "HTTP/1.1 200\0..." read as 200; so was
+    // "HTTP/1.1 1000" read as an interim 100.
+    for (int i = 9; i < 12; i++) {
+      if (text.charAt(i) < '0' || text.charAt(i) > '9') {
+        throw new Http1Exception(Http1Exception.Kind.PROTOCOL, "the upstream sent an invalid status line", null);
+      }
+    }
+    if (text.length() > 12 && text.charAt(12) != ' ') {
       throw new Http1Exception(Http1Exception.Kind.PROTOCOL, "the upstream sent an invalid status line", null);
     }
-    if (status < 100 || status > 999) {
+    status = Integer.parseInt(text.substring(9, 12));
+    if (status < 100) {
       throw new Http1Exception(Http1Exception.Kind.PROTOCOL, "the upstream sent status " + status, null);
     }
     reason = text.length() > 13 ? text.substring(13) : "";

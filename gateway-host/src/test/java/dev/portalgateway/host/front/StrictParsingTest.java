@@ -31,6 +31,7 @@ class StrictParsingTest {
   private TestBackend backend;
   private TestGateway gateway;
   private final AtomicInteger reached = new AtomicInteger();
+  private final AtomicInteger bodiesRead = new AtomicInteger();
 
   @BeforeAll
   void start() throws Exception {
@@ -38,6 +39,7 @@ class StrictParsingTest {
     backend.route("/", ex -> {
       reached.incrementAndGet();
       byte[] body = ex.getRequestBody().readAllBytes();
+      bodiesRead.incrementAndGet();
       TestBackend.respond(ex, 200, "text/plain", "got " + body.length);
     });
     gateway = TestGateway.start("portal", "upstreams:\n  b: \"" + backend.url() + "\"\n");
@@ -88,6 +90,29 @@ class StrictParsingTest {
     } else {
       assertThat(reached.get()).as("%s reached the upstream", what).isEqualTo(before);
     }
+  }
+
+  /**
+   * A chunked body whose size line breaks RFC 9112 section 7.1: the head may already be upstream
+   * (bodies stream), but the body never completes there, and the client gets 400.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = ';', textBlock = """
+      a negative size;               -1
+      a size with a plus sign;       +4
+      a size with 0x;                0x4
+      sixteen hex digits;            0000000000000004
+      a size that is not hex;        4g
+      an empty size line;            {EMPTY}
+      a size then a space and more;  4 4
+      """)
+  void aBadChunkSizeNeverCompletesABodyUpstream(String what, String size) throws Exception {
+    int before = bodiesRead.get();
+    String status = send("POST /peer/b/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + size.replace("{EMPTY}", "") + "\r\nabcd\r\n0\r\n\r\n");
+    assertThat(status).as(what).startsWith("HTTP/1.1 400 ");
+    Thread.sleep(100); // an upstream that got a whole body would have counted it by now
+    assertThat(bodiesRead.get()).as("%s: a body reached the upstream whole", what).isEqualTo(before);
   }
 
   /** Sends one request on a fresh connection and returns the status line of the answer. */

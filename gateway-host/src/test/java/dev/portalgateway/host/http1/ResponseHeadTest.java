@@ -133,6 +133,21 @@ class ResponseHeadTest {
         .isInstanceOf(Http1Exception.class).hasMessageContaining("did not answer with HTTP/1.x");
   }
 
+  /** Found by Http1FuzzTest.responseHead: a status code is three digits and then SP or the line's end. */
+  @ParameterizedTest
+  @ValueSource(strings = {"connection", "plain"})
+  void aStatusCodeIsExactlyThreeDigits(String kind) throws IOException {
+    for (String line : new String[] {"HTTP/1.1 200\u0000\u0000 OK", "HTTP/1.1 2000 OK", "HTTP/1.1 1000", "HTTP/1.1 +20 x",
+        "HTTP/1.1 20 OK", "HTTP/1.1 099 Low", "HTTP/1.1 2\t0 OK"}) {
+      assertThatThrownBy(() -> new ResponseHead().read(input(kind, bytes(line + "\r\n\r\n"))))
+          .as(line).isInstanceOf(Http1Exception.class);
+    }
+    ResponseHead bare = new ResponseHead();
+    bare.read(input(kind, bytes("HTTP/1.1 204\r\n\r\n")));
+    assertThat(bare.status).isEqualTo(204);
+    assertThat(bare.reason).isEmpty();
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"connection", "plain"})
   void saysWhetherTheUpstreamAnsweredAtAllBeforeClosing(String kind) {

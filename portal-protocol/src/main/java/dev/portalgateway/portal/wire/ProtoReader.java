@@ -38,8 +38,10 @@ public final class ProtoReader {
   /** Reads the next field's tag ({@code field << 3 | wireType}). */
   public int readTag() throws WireFormatException {
     long tag = readVarint();
-    // Field numbers are 1 .. 2^29-1, so a valid tag always fits in 32 bits.
-    if (tag >>> 3 == 0 || tag > 0xFFFF_FFFFL) {
+    // Field numbers are 1 .. 2^29-1, so a valid tag always fits in 32 bits. Compared unsigned:
+    // a ten-byte varint can set bit 63, and a signed compare let such a "negative" tag through
+    // (WireFuzzTest.protoReader found it).
+    if (tag >>> 3 == 0 || Long.compareUnsigned(tag, 0xFFFF_FFFFL) > 0) {
       throw new WireFormatException("invalid field tag " + tag);
     }
     lastTag = (int) tag;
@@ -54,6 +56,10 @@ public final class ProtoReader {
         throw new WireFormatException("truncated varint");
       }
       int b = buffer[position++] & 0xFF;
+      if (shift == 63 && b > 1) {
+        // The tenth byte holds only bit 63; protobuf-go refuses more as an overflow, and so do we.
+        throw new WireFormatException("varint overflows 64 bits");
+      }
       result |= (long) (b & 0x7F) << shift;
       if ((b & 0x80) == 0) {
         return result;

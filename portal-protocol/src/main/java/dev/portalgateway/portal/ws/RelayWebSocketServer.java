@@ -38,7 +38,7 @@ public final class RelayWebSocketServer extends WebSocketServer {
    * @param onConnection receives every accepted connection
    */
   public RelayWebSocketServer(InetSocketAddress address, Consumer<WebSocketByteStream> onConnection) {
-    super(address);
+    super(address, java.util.List.of(WebSocketByteStream.relayDraft()));
     // Frames are small and answer each other (handshakes, yamux window updates): without this,
     // Nagle's algorithm can hold one back until the peer's delayed ACK, some 40 ms.
     setTcpNoDelay(true);

@@ -46,6 +46,11 @@ public final class WebSocketByteStream implements Closeable {
 
   /** Default bound of queued inbound bytes. */
   public static final int DEFAULT_MAX_INBOUND_BYTES = 4 * 1024 * 1024;
+  /**
+   * The largest WebSocket frame or message accepted: 4 MiB. The relay sends yamux frames, whose
+   * bodies never exceed the 256 KiB stream window, in messages of their own.
+   */
+  public static final int MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
   /** Bytes we let Java-WebSocket queue for sending before {@code write} waits. */
   static final int MAX_OUTBOUND_QUEUED_BYTES = 1024 * 1024;
 
@@ -72,6 +77,19 @@ public final class WebSocketByteStream implements Closeable {
 
   void attach(WebSocket connection) {
     this.connection = connection;
+  }
+
+  /**
+   * The WebSocket protocol settings of a relay connection, both ends (the gateway's client and the
+   * development relay), including the frame decoder: RFC 6455
+   * with no extension, and frames and messages of at most {@link #MAX_MESSAGE_BYTES}.
+   * Java-WebSocket's default limit is {@code Integer.MAX_VALUE}, and its decoder allocates a
+   * frame's whole buffer as soon as the frame's length has arrived, so ten bytes from a relay
+   * could make the gateway allocate 2 GiB (found by {@code WebSocketFuzzTest.frames}). A larger
+   * frame now closes the connection with 1009, which ends the stream with an error.
+   */
+  static org.java_websocket.drafts.Draft_6455 relayDraft() {
+    return new org.java_websocket.drafts.Draft_6455(java.util.Collections.emptyList(), MAX_MESSAGE_BYTES);
   }
 
   /** The underlying Java-WebSocket connection (tests use it to send text and raw frames). */
@@ -197,11 +215,15 @@ public final class WebSocketByteStream implements Closeable {
   }
 
   /** The connection closed. A close frame from either side is end-of-stream; a connection that
-   *  died without one (1006) is an error. */
+   *  died without one (1006), or that was closed for a message over the limit (1009), is an error. */
   void closed(int code, String reason, boolean remote) {
     if (code == CloseFrame.ABNORMAL_CLOSE || code == CloseFrame.NEVER_CONNECTED) {
       fail(new IOException("WebSocket " + url + " lost: " + (reason == null || reason.isEmpty()
           ? "connection closed without a close frame" : reason)));
+      return;
+    }
+    if (code == CloseFrame.TOOBIG) {
+      fail(new IOException("WebSocket " + url + " closed: a message exceeded " + MAX_MESSAGE_BYTES + " bytes"));
       return;
     }
     lock.lock();
@@ -377,7 +399,7 @@ public final class WebSocketByteStream implements Closeable {
 
     ClientEndpoint(URI uri, Map<String, String> headers, int connectTimeoutMillis,
            WebSocketByteStream stream) {
-      super(uri, new org.java_websocket.drafts.Draft_6455(), headers, connectTimeoutMillis);
+      super(uri, relayDraft(), headers, connectTimeoutMillis);
       this.stream = stream;
       setTcpNoDelay(true); // small request/answer frames must not wait for a delayed ACK (Nagle)
     }

@@ -36,6 +36,24 @@ class ProtoCodecTest {
     assertThat(r.readVarint()).isEqualTo(-1L);
   }
 
+  /**
+   * Found by WireFuzzTest.protoReader: a tenth varint byte above 1 overflowed silently, and the
+   * tag it made, "negative" as a long, passed the check that a tag fits 32 bits.
+   */
+  @Test
+  void aVarintPastSixtyFourBitsAndATagPastThirtyTwoAreRefused() throws Exception {
+    assertThatThrownBy(() -> new ProtoReader(HEX.parseHex("e8ffffffffffffffff0b")).readTag())
+        .isInstanceOf(WireFormatException.class).hasMessageContaining("overflows");
+    assertThatThrownBy(() -> new ProtoReader(HEX.parseHex("ffffffffffffffffff02")).readVarint())
+        .isInstanceOf(WireFormatException.class);
+    assertThatThrownBy(() -> new ProtoReader(HEX.parseHex("f8ffffffffffffffff01")).readTag())
+        .isInstanceOf(WireFormatException.class).hasMessageContaining("invalid field tag");
+    assertThatThrownBy(() -> new ProtoReader(HEX.parseHex("8080808010")).readTag())
+        .as("a tag of 2^32").isInstanceOf(WireFormatException.class);
+    assertThat(new ProtoReader(HEX.parseHex("f8ffffff0f")).readTag()).as("field 2^29-1").isEqualTo(0xFFFF_FFF8);
+    assertThat(new ProtoReader(HEX.parseHex("ffffffffffffffffff01")).readVarint()).isEqualTo(-1L);
+  }
+
   @Test
   void unknownFieldsOfEveryWireTypeAreSkipped() throws Exception {
     byte[] known = new ConnectionResponse(ResponseCode.ACCEPTED).encode();

@@ -153,6 +153,27 @@ class WebSocketByteStreamTest {
     assertThat(maxQueued).isLessThanOrEqualTo(WebSocketByteStream.DEFAULT_MAX_INBOUND_BYTES);
   }
 
+  /**
+   * Found by WebSocketFuzzTest.frames: with Java-WebSocket's default limit (2 GiB) ten bytes
+   * announcing a large frame made the decoder allocate the whole frame before any of it arrived.
+   */
+  @Test
+  void aFrameLongerThanTheLimitIsRefusedFromItsHeader() {
+    byte[] header = {(byte) 0x82, 127, 0, 0, 0, 0, 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff};
+    assertThatThrownBy(() -> WebSocketByteStream.relayDraft().translateFrame(ByteBuffer.wrap(header)))
+        .isInstanceOf(org.java_websocket.exceptions.LimitExceededException.class);
+    assertThat(WebSocketByteStream.relayDraft().getMaxFrameSize()).isEqualTo(WebSocketByteStream.MAX_MESSAGE_BYTES);
+  }
+
+  @Test
+  void aMessageLongerThanTheLimitFailsTheStream() throws Exception {
+    connectClient();
+    WebSocketByteStream server = accepted.get(5, TimeUnit.SECONDS);
+    server.connection().send(ByteBuffer.allocate(WebSocketByteStream.MAX_MESSAGE_BYTES + 1));
+    assertThatThrownBy(() -> client.getInputStream().read())
+        .isInstanceOf(IOException.class).hasMessageContaining("exceeded");
+  }
+
   @Test
   void connectionDroppedWithoutCloseFrameIsAnError() throws Exception {
     connectClient();

@@ -66,6 +66,9 @@ final class McpAnswers {
           case "result" -> {
             int start = (int) p.currentTokenLocation().getByteOffset();
             p.skipChildren();
+            // A string is read lazily: without this the location is still just past its opening
+            // quote, and a string result was cached as '"' (McpFuzzTest.mcpAnswers found it).
+            p.finishToken();
             int end = (int) p.currentLocation().getByteOffset();
             result = Arrays.copyOfRange(message, start, end);
           }

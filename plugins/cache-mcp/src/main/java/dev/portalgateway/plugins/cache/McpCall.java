@@ -22,7 +22,16 @@ import java.util.Map;
  * @param toolName for {@code tools/call}, the tool's name; otherwise {@code null}
  */
 record McpCall(String idJson, String method, String canonicalParams, String toolName) {
-  static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Numbers with a fraction or an exponent are read exactly (BigDecimal), not as doubles: a double
+   * turns {@code 1e400} into Infinity, which Jackson writes as the string {@code "Infinity"}, so
+   * the params {@code {"x":1e400}} and {@code {"x":"Infinity"}} shared one cache key
+   * (McpFuzzTest.mcpCall found it). Equal values still give equal keys ({@code 1.0} and
+   * {@code 1.00} both read as {@code 1}).
+   */
+  static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+      .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .build();
 
   /**
    * @param body a request body
@@ -32,8 +41,8 @@ record McpCall(String idJson, String method, String canonicalParams, String tool
     JsonNode root;
     try {
       root = JSON.readTree(body);
-    } catch (IOException e) {
-      return null;
+    } catch (IOException | RuntimeException e) {
+      return null; // not JSON, or a number no BigDecimal holds (1e99999999999): not a call to cache
     }
     if (root == null || !root.isObject() || !"2.0".equals(root.path("jsonrpc").asText(null))) {
       return null;

@@ -29,8 +29,11 @@ final class SseEvents {
           data.reset();
           hasData = false;
         }
-      } else if (startsWith(body, lineStart, lineEnd, "data:")) {
-        int from = lineStart + 5;
+      } else if (startsWith(body, lineStart, lineEnd, "data:") || (lineEnd - lineStart == 4
+          && startsWith(body, lineStart, lineEnd, "data"))) {
+        // "data" alone is a data line with an empty value, as the SSE specification reads a
+        // field without a colon (McpFuzzTest.sseEvents holds this to the specification).
+        int from = Math.min(lineEnd, lineStart + 5);
         if (from < lineEnd && body[from] == ' ') {
           from++;
         }

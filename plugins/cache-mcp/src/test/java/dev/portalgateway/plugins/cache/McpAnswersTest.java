@@ -26,6 +26,20 @@ class McpAnswersTest {
     assertThat(a.canonicalParams()).isEqualTo(b.canonicalParams()).isEqualTo("{\"uri\":\"file:///a\",\"x\":{\"a\":[2,{\"c\":2,\"d\":1}],\"b\":1}}");
   }
 
+  /** Found by McpFuzzTest.mcpCall: 1e400 read as a double became the string "Infinity" in the key. */
+  @Test
+  void numbersTooLargeForADoubleDoNotShareAKeyWithAString() {
+    McpCall number = McpCall.parse(b("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"x\":1e400}}"));
+    McpCall text = McpCall.parse(b("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"x\":\"Infinity\"}}"));
+    McpCall other = McpCall.parse(b("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"x\":2e400}}"));
+    assertThat(number.canonicalParams()).isNotEqualTo(text.canonicalParams()).isNotEqualTo(other.canonicalParams());
+    McpCall a = McpCall.parse(b("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"x\":1.0,\"y\":0.1}}"));
+    McpCall c = McpCall.parse(b("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"y\":0.10,\"x\":1.00}}"));
+    assertThat(a.canonicalParams()).isEqualTo(c.canonicalParams());
+    assertThat(McpCall.parse(b("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"x\":1e99999999999}}")))
+        .as("a number no BigDecimal holds: not a call to cache, and no exception").isNull();
+  }
+
   @Test
   void progressTokensDoNotChangeTheKey() {
     McpCall a = McpCall.parse(b("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{\"_meta\":{\"progressToken\":5}}}"));
@@ -58,6 +72,22 @@ class McpAnswersTest {
         b("{\"jsonrpc\":\"2.0\",\"id\":7,\"error\":{\"code\":-32601,\"message\":\"no\"}}"), "7")).isNull();
     assertThat(McpAnswers.result("application/json", b("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}} trailing"), "7"))
         .isNull();
+  }
+
+  /** Found by McpFuzzTest.mcpAnswers: a string result was cut after its opening quote. */
+  @Test
+  void aResultThatIsAStringIsTakenWhole() {
+    assertThat(s(McpAnswers.result("application/json", b("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":\"done\"}"), "7")))
+        .isEqualTo("\"done\"");
+    assertThat(s(McpAnswers.result("application/json", b("{\"result\":\"a\\\"b\",\"jsonrpc\":\"2.0\",\"id\":7}"), "7")))
+        .isEqualTo("\"a\\\"b\"");
+  }
+
+  /** Found by McpFuzzTest.sseEvents: a "data" line without a colon is an empty data line. */
+  @Test
+  void aDataLineWithoutAColonIsAnEmptyDataLine() {
+    assertThat(SseEvents.dataOf(b("data\ndata: {\"a\":1}\n\n"))).map(McpAnswersTest::s).containsExactly("\n{\"a\":1}");
+    assertThat(SseEvents.dataOf(b("database: x\ndata\n\n"))).map(McpAnswersTest::s).containsExactly("");
   }
 
   @Test

@@ -113,14 +113,25 @@ final class UsageTally {
     }
   }
 
-  /** @return the count in {@code field}, or -1 when it is absent, null or not a count */
+  /**
+   * The most tokens one count may report: 2^40, over a trillion, far beyond any response. A larger
+   * count is taken as this many, so that the sums and totals made of a few counts, and the budget
+   * counters they are added to, cannot overflow into negative numbers (ScannerFuzzTest found
+   * {@code input_tokens: 9223372036854775807} making the total negative, which would have given
+   * budget back instead of spending it).
+   */
+  static final long MAX_COUNT = 1L << 40;
+
+  /** @return the count in {@code field}, at most {@link #MAX_COUNT}, or -1 when it is absent, null or not a count */
   private static long count(JsonNode usage, String field) {
     JsonNode n = usage.get(field);
-    if (n == null || !n.isNumber() || !n.canConvertToLong()) {
+    if (n == null || !n.isNumber()) {
       return -1;
     }
-    long v = n.asLong();
-    return v < 0 ? -1 : v;
+    if (n.isIntegralNumber() ? n.bigIntegerValue().signum() < 0 : n.doubleValue() < 0) {
+      return -1;
+    }
+    return n.canConvertToLong() ? Math.min(n.asLong(), MAX_COUNT) : MAX_COUNT;
   }
 
   /** @return the sum of the counts present, or -1 when neither is */
