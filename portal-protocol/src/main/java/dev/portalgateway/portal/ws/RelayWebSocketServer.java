@@ -5,6 +5,9 @@ import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -32,13 +35,23 @@ public final class RelayWebSocketServer extends WebSocketServer {
   private final Consumer<WebSocketByteStream> onConnection;
   private final CountDownLatch started = new CountDownLatch(1);
   private volatile Exception startFailure;
+  /**
+   * Every connection opened and not yet closed, and whether {@link #shutdown} has begun; guarded
+   * by {@code open}. Java-WebSocket's {@code stop} closes the connections it knows with a close
+   * frame that its selector thread must still write, and a connection whose handshake completes as
+   * {@code stop} begins was left open on the wire: its client never learnt that the relay had gone
+   * (RelayClientTest.closedRelayEndsTheClient, about one run in three). So shutdown closes what is
+   * left itself, and a connection that opens after it began is closed at once.
+   */
+  private final Set<WebSocket> open = new HashSet<>();
+  private boolean stopping;
 
   /**
    * @param address      where to listen; port 0 picks a free port (see {@link #getPort()})
    * @param onConnection receives every accepted connection
    */
   public RelayWebSocketServer(InetSocketAddress address, Consumer<WebSocketByteStream> onConnection) {
-    super(address, java.util.List.of(WebSocketByteStream.relayDraft()));
+    super(address, List.of(WebSocketByteStream.relayDraft()));
     // Frames are small and answer each other (handshakes, yamux window updates): without this,
     // Nagle's algorithm can hold one back until the peer's delayed ACK, some 40 ms.
     setTcpNoDelay(true);
@@ -68,11 +81,20 @@ public final class RelayWebSocketServer extends WebSocketServer {
 
   /** Stops listening and closes every connection, waiting at most {@code timeout}. */
   public void shutdown(Duration timeout) {
+    synchronized (open) {
+      stopping = true;
+    }
     try {
       stop((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    List<WebSocket> left;
+    synchronized (open) {
+      left = List.copyOf(open);
+    }
+    // Closes the socket itself: the selector that would write a close frame has stopped.
+    left.forEach(conn -> conn.closeConnection(CloseFrame.GOING_AWAY, "relay stopped"));
   }
 
   @Override
@@ -89,6 +111,13 @@ public final class RelayWebSocketServer extends WebSocketServer {
 
   @Override
   public void onOpen(WebSocket conn, ClientHandshake handshake) {
+    synchronized (open) {
+      if (stopping) {
+        conn.closeConnection(CloseFrame.GOING_AWAY, "relay stopped");
+        return;
+      }
+      open.add(conn);
+    }
     String url = "ws://" + conn.getRemoteSocketAddress() + " -> " + conn.getLocalSocketAddress()
         + handshake.getResourceDescriptor();
     WebSocketByteStream stream = new WebSocketByteStream(url, WebSocketByteStream.DEFAULT_MAX_INBOUND_BYTES);
@@ -99,6 +128,9 @@ public final class RelayWebSocketServer extends WebSocketServer {
 
   @Override
   public void onClose(WebSocket conn, int code, String reason, boolean remote) {
+    synchronized (open) {
+      open.remove(conn);
+    }
     WebSocketByteStream stream = conn.getAttachment();
     if (stream != null) {
       stream.closed(code, reason, remote);
