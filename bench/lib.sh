@@ -112,6 +112,19 @@ start_bench_backend() {
     || fail "backend did not start: $(tail -5 "$OUT/backend.log")"
 }
 
+# start_bench_issuer TOKENS: BenchIssuer (from $BENCH_JAR), a loopback OIDC issuer with a JWKS,
+# writing TOKENS distinct RS256 tokens for the audience bench-gateway to $OUT/tokens.txt (one
+# "Authorization: Bearer ..." line each, for LoadGenerator --header-file), its log in
+# $OUT/issuer.log, until it says where it is. Sets ISSUER (its URL) and ISSUER_PID.
+start_bench_issuer() {
+  "$JAVA" -cp "$BENCH_JAR" dev.portalgateway.bench.BenchIssuer "$OUT/tokens.txt" "$1" bench-gateway \
+    > "$OUT/issuer.log" 2>&1 &
+  ISSUER_PID=$!
+  STARTED_PIDS+=("$ISSUER_PID")
+  wait_for_match "$OUT/issuer.log" '^ISSUER ' 120 "$ISSUER_PID" || fail "BenchIssuer did not start: $(tail -5 "$OUT/issuer.log")"
+  ISSUER=$(sed -n 's/^ISSUER //p' "$OUT/issuer.log")
+}
+
 # start_relay_and_tunnel LEASE TARGET_PORT: a development relay (portal-gateway.jar relay, from
 # $GATEWAY_JAR) on a free loopback port and a tunnel registering LEASE for 127.0.0.1:TARGET_PORT,
 # logs in $OUT/relay.log and $OUT/tunnel.log, until the lease is registered. Sets RELAY_PORT,

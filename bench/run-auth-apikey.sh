@@ -10,7 +10,7 @@
 # so that neither is favoured by a machine that speeds up or slows down during the run.
 #
 # Usage: bench/run-auth-apikey.sh [--auth apikey|sso-oauth] [--tokens 20000] [--dist DIR] [--bench-jar FILE] [--connections "16 64"]
-#          [--rounds 3] [--warmup 10] [--duration 10] [--provider jdk] [--access-log on] [--out DIR]
+#          [--rounds 3] [--warmup 10] [--duration 10] [--provider jdk] [--access-log on] [--pin] [--out DIR]
 #
 #   --auth NAME       the plugin measured: apikey (auth-apikey) or sso-oauth (default apikey)
 #   --tokens N        sso-oauth: distinct tokens the load cycles through (default 20000, twice the
@@ -22,6 +22,10 @@
 #   --warmup/--duration  seconds per run, before and while measuring (default 10 and 10)
 #   --provider NAME   server.http_provider of both configurations (default jdk, the default)
 #   --access-log on|off  server.access_log of both configurations (default on, the default)
+#   --pin             the gateway on the last CPU, and everything else the script starts (backend,
+#                     issuer, load generator, curl) on the others (taskset), so that the gateway
+#                     under test does not share its CPU with the load: on a 2-core machine the
+#                     spread from run to run is far smaller, and requests/s is the gateway's own
 #
 # It fails (exit 1) unless every run answered only 2xx with no connection error, the "on"
 # gateway answered 401 to a request without the key and 200 with it, its plugin metrics counted
@@ -48,6 +52,7 @@ ACCESS_LOG=on
 OUT=""
 AUTH=apikey
 TOKENS=20000
+PIN=""
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -62,6 +67,7 @@ while [[ $# -gt 0 ]]; do
     --provider) PROVIDER=$2; shift 2 ;;
     --access-log) ACCESS_LOG=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
+    --pin) PIN=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "run-auth-apikey: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -86,6 +92,14 @@ esac
 [[ -f "$DIST/plugins/$PLUGIN.jar" ]] || fail "$DIST/plugins/$PLUGIN.jar is missing; build with ./mvnw -q package -DskipTests"
 [[ -f "$BENCH_JAR" ]] || fail "$BENCH_JAR is missing; build with ./mvnw -q package -DskipTests"
 command -v curl > /dev/null || fail "curl is needed for the probes"
+GATEWAY_CPU_LIST=""
+if [[ -n "$PIN" ]]; then
+  command -v taskset > /dev/null || fail "--pin needs taskset (util-linux)"
+  (( $(nproc) >= 2 )) || fail "--pin needs at least 2 CPUs"
+  GATEWAY_CPU_LIST=$(( $(nproc) - 1 ))
+  # This shell, and so every process it starts from now on, runs on the other CPUs.
+  taskset -pc "0-$(( $(nproc) - 2 ))" $$ > /dev/null
+fi
 
 OUT=${OUT:-$REPO/bench/results/$PLUGIN-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
@@ -116,6 +130,7 @@ metric() {
   echo "java: $("$JAVA" -version 2>&1 | head -1)"
   echo "warmup: ${WARMUP}s, measure: ${DURATION}s, rounds: $ROUNDS, connections: $CONNECTIONS"
   echo "http_provider: $PROVIDER, access log: $ACCESS_LOG, relay: off, plugin: $PLUGIN$([[ $AUTH == sso-oauth ]] && echo ", $TOKENS distinct tokens")"
+  echo "pinned: $([[ -n "$PIN" ]] && echo "gateway on CPU $GATEWAY_CPU_LIST, the rest on CPUs 0-$(( $(nproc) - 2 ))" || echo no)"
   # Anything already busy on the machine will compete with the runs: say how much there is.
   b0=$(busy_ticks); sleep 3; b1=$(busy_ticks)
   echo "machine busy before the runs: $(seconds "$b0" "$b1") CPU-seconds in 3 s (of $(( 3 * $(nproc) )))"
@@ -216,14 +231,8 @@ start_bench_backend 3h
 echo "backend on 127.0.0.1:$BACKEND_PORT"
 
 if [[ $AUTH == sso-oauth ]]; then
-  # The issuer, and its tokens: one "Authorization: Bearer ..." line each, for --header-file.
+  start_bench_issuer "$TOKENS"
   TOKENS_FILE=$OUT/tokens.txt
-  "$JAVA" -cp "$BENCH_JAR" dev.portalgateway.bench.BenchIssuer "$TOKENS_FILE" "$TOKENS" bench-gateway \
-    > "$OUT/issuer.log" 2>&1 &
-  ISSUER_PID=$!
-  STARTED_PIDS+=("$ISSUER_PID")
-  wait_for_match "$OUT/issuer.log" '^ISSUER ' 120 "$ISSUER_PID" || fail "BenchIssuer did not start: $(tail -5 "$OUT/issuer.log")"
-  ISSUER=$(sed -n 's/^ISSUER //p' "$OUT/issuer.log")
   FIRST_TOKEN=$(head -1 "$TOKENS_FILE")
   echo "issuer $ISSUER, $(wc -l < "$TOKENS_FILE") tokens"
 else
@@ -261,7 +270,11 @@ gateway_run() {
   free_port; local admin=$REPLY
   write_config "$dir/gateway.yaml" "$config" "$port" "$admin" "$dir/data"
   # The access log goes to stdout, here a file, as in run-http-providers.sh.
-  "$JAVA" -jar "$DIST/portal-gateway.jar" --config "$dir/gateway.yaml" > "$dir/gateway.log" 2>&1 &
+  if [[ -n "$PIN" ]]; then
+    taskset -c "$GATEWAY_CPU_LIST" "$JAVA" -jar "$DIST/portal-gateway.jar" --config "$dir/gateway.yaml" > "$dir/gateway.log" 2>&1 &
+  else
+    "$JAVA" -jar "$DIST/portal-gateway.jar" --config "$dir/gateway.yaml" > "$dir/gateway.log" 2>&1 &
+  fi
   local gw=$!
   STARTED_PIDS+=("$gw")
   local up=""

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# A JFR profile of the gateway's no-plugin proxy path under load: one gateway (relay disabled, one
-# upstream, no plugins, the access log on as by default) proxying GET /peer/backend/x to
+# A JFR profile of the gateway's proxy path under load: one gateway (relay disabled, one
+# upstream, no plugins unless --auth says so, the access log on as by default) proxying GET /peer/backend/x to
 # BenchBackend, loaded by LoadGenerator; JFR (settings=profile) records the gateway during the
 # measured window only, started with jcmd when the load generator prints MEASURING, so neither
 # start-up nor the JIT's warm-up is in it. Then bench/jfr-top.py and `jfr view` summarise it.
 #
 # Usage: bench/run-profile.sh [--dist DIR] [--bench-jar FILE] [--connections 16] [--warmup 15]
-#          [--duration 30] [--provider jdk] [--access-log on] [--out DIR]
+#          [--duration 30] [--provider jdk] [--access-log on] [--auth none|sso-oauth] [--tokens 10000] [--out DIR]
 #
 #   --dist DIR        a laid-out dist/ (default dist/; build it first with ./mvnw -q package -DskipTests)
 #   --bench-jar FILE  LoadGenerator and BenchBackend (default bench/target/benchmarks.jar)
 #   --warmup/--duration  seconds of load before recording, and recorded (default 15 and 30)
 #   --provider NAME   server.http_provider (default jdk, the default)
 #   --access-log on|off  server.access_log (default on, the default)
+#   --auth sso-oauth  profile the bearer route instead: plugins.sso-oauth trusting BenchIssuer, and
+#                     each request carrying the next of --tokens distinct RS256 tokens (as
+#                     run-auth-apikey.sh --auth sso-oauth does); default none (no plugins)
 #
 # Results land in bench/results/profile-TIMESTAMP/ (or --out): gateway.jfr, profile.md (the
 # load's RESULT line, jfr-top.py's tables, `jfr view` of GC, contention and allocation), the
@@ -29,6 +32,8 @@ DURATION=30
 PROVIDER=jdk
 ACCESS_LOG=on
 OUT=""
+AUTH=none
+TOKENS=10000
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -40,6 +45,8 @@ while [[ $# -gt 0 ]]; do
     --provider) PROVIDER=$2; shift 2 ;;
     --access-log) ACCESS_LOG=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
+    --auth) AUTH=$2; shift 2 ;;
+    --tokens) TOKENS=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "run-profile: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -47,6 +54,8 @@ done
 
 fail() { echo "run-profile: FAILED: $*" >&2; exit 1; }
 
+[[ $AUTH == none || $AUTH == sso-oauth ]] || fail "--auth is none or sso-oauth, not '$AUTH'"
+[[ "$TOKENS" =~ ^[1-9][0-9]*$ ]] || fail "--tokens must be a positive number"
 source "$REPO/bench/lib.sh"
 pick_jdk
 BENCH_JAR=${BENCH_JAR:-$REPO/bench/target/benchmarks.jar}
@@ -64,10 +73,19 @@ trap 'exit 130' INT TERM
   echo "source: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "cpus: $(nproc) ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo))"
   echo "java: $("$JAVA" -version 2>&1 | head -1)"
-  echo "load: $CONNECTIONS connections, ${WARMUP}s warm-up, ${DURATION}s recorded; provider $PROVIDER, access log $ACCESS_LOG"
+  echo "load: $CONNECTIONS connections, ${WARMUP}s warm-up, ${DURATION}s recorded; provider $PROVIDER, access log $ACCESS_LOG, auth $AUTH"
 } | tee "$OUT/machine.txt"
 
 start_bench_backend 1h
+
+PLUGINS_DIR=$OUT/empty-plugins
+LOAD_HEADERS=()
+if [[ $AUTH == sso-oauth ]]; then
+  [[ -f "$DIST/plugins/sso-oauth.jar" ]] || fail "$DIST/plugins/sso-oauth.jar is missing"
+  PLUGINS_DIR=$DIST/plugins
+  start_bench_issuer "$TOKENS"
+  LOAD_HEADERS=(--header-file "$OUT/tokens.txt")
+fi
 
 free_port; PORT=$REPLY
 free_port; ADMIN=$REPLY
@@ -77,13 +95,21 @@ server:
   admin_listen: "127.0.0.1:$ADMIN"
   http_provider: "$PROVIDER"
   access_log: $([[ $ACCESS_LOG == on ]] && echo true || echo false)
-  plugins_dir: "$OUT/empty-plugins"
+  plugins_dir: "$PLUGINS_DIR"
   data_dir: "$OUT/data"
 relay:
   enabled: false
 upstreams:
   backend: "http://127.0.0.1:$BACKEND_PORT"
 EOF
+if [[ $AUTH == sso-oauth ]]; then
+  cat >> "$OUT/gateway.yaml" <<EOF
+plugins:
+  sso-oauth:
+    issuers: ["$ISSUER"]
+    audiences: ["bench-gateway"]
+EOF
+fi
 # The access log goes to a file, as in the other scripts; it is dropped at the end (tens of MB).
 "$JAVA" -jar "$DIST/portal-gateway.jar" --config "$OUT/gateway.yaml" > "$OUT/gateway.log" 2>&1 &
 GATEWAY_PID=$!
@@ -96,10 +122,17 @@ for _ in $(seq 1 150); do
 done
 [[ -n "$up" ]] || fail "gateway did not become healthy: $(tail -5 "$OUT/gateway.log")"
 probe=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PORT/peer/backend/x" || true)
+if [[ $AUTH == sso-oauth ]]; then
+  [[ "$probe" == 401 ]] || fail "a request without a token answered $probe, not 401: is the plugin on?"
+  # The header is read from standard input, so that the token stays off curl's command line.
+  probe=$(head -1 "$OUT/tokens.txt" | curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H @- \
+    "http://127.0.0.1:$PORT/peer/backend/x" || true)
+fi
 [[ "$probe" == 200 ]] || fail "probe answered $probe"
 
 "$JAVA" -cp "$BENCH_JAR" dev.portalgateway.bench.LoadGenerator --url "http://127.0.0.1:$PORT/peer/backend/x" \
-  --connections "$CONNECTIONS" --warmup "${WARMUP}s" --duration "${DURATION}s" --label "profile-$PROVIDER" \
+  --connections "$CONNECTIONS" --warmup "${WARMUP}s" --duration "${DURATION}s" --label "profile-$PROVIDER-$AUTH" \
+  ${LOAD_HEADERS[@]+"${LOAD_HEADERS[@]}"} \
   > "$OUT/load.txt" 2>&1 &
 LOAD_PID=$!
 STARTED_PIDS+=("$LOAD_PID")
@@ -133,7 +166,7 @@ all_cpu=$(seconds "$all_before" "$all_after")
 # Everything but the gateway, the backend and the generator: far above a second, and another job competed.
 others=$(awk -v a="$all_cpu" -v g="$gw_cpu" -v b="$be_cpu" -v l="$(field window_cpu_s "$RESULT")" 'BEGIN {printf "%.2f", a - g - b - l}')
 {
-  echo "# Profile of the no-plugin path"
+  if [[ $AUTH == none ]]; then echo "# Profile of the no-plugin path"; else echo "# Profile of the $AUTH bearer route ($TOKENS tokens)"; fi
   echo
   sed 's/^/    /' "$OUT/machine.txt"
   echo
