@@ -348,6 +348,15 @@ public final class Request {
         attributes = Map.of(key, key.cast(value)); // the common first attribute, without a copy
         return this;
       }
+      if (value != null && !attributes.containsKey(key)) {
+        // One more attribute (a principal after the host's own): straight into a new immutable
+        // map, without building a HashMap first; this runs on every authenticated request.
+        @SuppressWarnings("unchecked")
+        Map.Entry<Attribute<?>, Object>[] entries = attributes.entrySet().toArray(new Map.Entry[attributes.size() + 1]);
+        entries[entries.length - 1] = Map.entry(key, key.cast(value));
+        attributes = Map.ofEntries(entries);
+        return this;
+      }
       Map<Attribute<?>, Object> copy = new HashMap<>(attributes);
       if (value == null) {
         copy.remove(key);

@@ -71,7 +71,7 @@ final class FrontConnection implements Runnable {
           refuse(408, "the request head did not arrive within " + limits.headerReadTimeout().toSeconds() + " s");
           return;
         }
-        String expect = head.headers().getFirst("Expect");
+        String expect = head.headers().first("Expect");
         if (expect != null) {
           if (!expect.equalsIgnoreCase("100-continue") || head.http10()) {
             refuse(417, "the only expectation understood is 100-continue, in HTTP/1.1");

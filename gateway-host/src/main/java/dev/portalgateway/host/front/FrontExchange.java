@@ -22,13 +22,15 @@ import javax.net.ssl.SSLSession;
  * API presents it. The response head is buffered until the first body write or flush, as both JDK
  * providers do; {@code sendResponseHeaders(101, -1)} hands the raw connection over (an upgrade).
  */
-final class FrontExchange extends HttpsExchange {
+final class FrontExchange extends HttpsExchange implements RequestFields {
   private static final byte[] CRLF = {'\r', '\n'};
 
   private final FrontConnection connection;
   private final RequestHead head;
   private final HttpContext context;
   private final Headers responseHeaders = new Headers();
+  /** Made from the head's fields when a handler first asks for them; the proxy path never does. */
+  private Headers requestHeaders;
   private final Map<String, Object> attributes = new HashMap<>();
   private InputStream requestBody;
   private OutputStream responseBody;
@@ -57,6 +59,14 @@ final class FrontExchange extends HttpsExchange {
 
   @Override
   public Headers getRequestHeaders() {
+    if (requestHeaders == null) {
+      requestHeaders = head.jdkHeaders();
+    }
+    return requestHeaders;
+  }
+
+  @Override
+  public dev.portalgateway.api.Headers requestFields() {
     return head.headers();
   }
 

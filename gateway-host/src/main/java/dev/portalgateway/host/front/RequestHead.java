@@ -1,6 +1,6 @@
 package dev.portalgateway.host.front;
 
-import com.sun.net.httpserver.Headers;
+import dev.portalgateway.api.Headers;
 import dev.portalgateway.host.http1.ConnectionInput;
 import java.io.IOException;
 import java.net.URI;
@@ -19,11 +19,18 @@ import java.util.List;
  * of them, control characters in a field value. Line ends may be CRLF or a bare LF (RFC 9112
  * §2.2 lets a recipient accept LF); a CR is only ever accepted right before an LF.
  *
+ * <p>The fields are kept as the plugin API's {@link Headers}, in the order received and spelled as
+ * sent, which is what the proxy forwards; the {@code com.sun.net.httpserver} view of them is made
+ * only when a handler asks for it ({@link #jdkHeaders}). Each header line is checked in one pass
+ * over its bytes: a JWT of 850 bytes in {@code Authorization} is on every request of an OAuth
+ * client, and going over it character by character several times (once more in the JDK's
+ * {@code Headers.add}) cost more than the rest of the head together.
+ *
  * @param method the method, as sent (a token)
  * @param target the request target, as sent
  * @param uri the target as a URI (origin form, or absolute form)
  * @param version {@code HTTP/1.1} or {@code HTTP/1.0}
- * @param headers the fields, by name, in the order received
+ * @param headers the fields, in the order received, names as sent
  * @param contentLength the body's length; -1 when chunked; 0 when neither field is present
  * @param keepAlive whether the connection may carry another request after this one
  */
@@ -80,50 +87,59 @@ record RequestHead(String method, String target, URI uri, String version, Header
     }
     URI uri = target(method, target);
 
-    Headers headers = new Headers();
-    while (true) {
-      String line = lines.next();
-      if (line.isEmpty()) {
-        break;
-      }
-      char first = line.charAt(0);
-      if (first == ' ' || first == '\t') {
+    Headers.Builder fields = Headers.builder();
+    while (lines.nextField()) {
+      byte[] b = lines.buf;
+      int start = lines.start;
+      int end = lines.end;
+      if (b[start] == ' ' || b[start] == '\t') {
         throw bad("a header field is folded over lines (obs-fold)");
       }
-      int colon = line.indexOf(':');
-      if (colon <= 0) {
+      int colon = start;
+      while (colon < end && b[colon] != ':') {
+        colon++;
+      }
+      if (colon == start || colon == end) {
         throw bad("a header line has no field name and colon");
       }
-      String name = line.substring(0, colon);
-      if (!isToken(name)) {
-        throw bad("a header field name is not a token (whitespace before the colon?)");
-      }
-      String value = trimOws(line, colon + 1);
-      for (int i = 0; i < value.length(); i++) {
-        char c = value.charAt(i);
-        if ((c < 0x20 && c != '\t') || c == 0x7F) {
-          throw bad("a header field value holds a control character");
+      for (int i = start; i < colon; i++) {
+        if (b[i] < 0 || !TCHAR[b[i]]) {
+          throw bad("a header field name is not a token (whitespace before the colon?)");
         }
       }
-      headers.add(name, value);
+      if (lines.control >= 0) {
+        // After a token and a colon, it can only be in the value.
+        throw bad("a header field value holds a control character");
+      }
+      int valueStart = colon + 1;
+      int valueEnd = end;
+      while (valueStart < valueEnd && (b[valueStart] == ' ' || b[valueStart] == '\t')) {
+        valueStart++;
+      }
+      while (valueEnd > valueStart && (b[valueEnd - 1] == ' ' || b[valueEnd - 1] == '\t')) {
+        valueEnd--;
+      }
+      fields.add(new String(b, start, colon - start, StandardCharsets.ISO_8859_1),
+          new String(b, valueStart, valueEnd - valueStart, StandardCharsets.ISO_8859_1));
     }
+    Headers headers = fields.build();
 
-    List<String> hosts = headers.get("Host");
-    if (hosts != null && hosts.size() > 1) {
+    List<String> hosts = headers.all("Host");
+    if (hosts.size() > 1) {
       throw bad("more than one Host field");
     }
-    if (hosts == null && version.equals("HTTP/1.1")) {
+    if (hosts.isEmpty() && version.equals("HTTP/1.1")) {
       throw bad("an HTTP/1.1 request without Host");
     }
-    if (hosts != null && !isHost(hosts.get(0))) {
+    if (!hosts.isEmpty() && !isHost(hosts.get(0))) {
       throw bad("the Host field is not a host and port");
     }
 
-    List<String> lengths = headers.get("Content-length");
-    List<String> codings = headers.get("Transfer-encoding");
+    List<String> lengths = headers.all("Content-Length");
+    List<String> codings = headers.all("Transfer-Encoding");
     long contentLength = 0;
-    if (codings != null) {
-      if (lengths != null) {
+    if (!codings.isEmpty()) {
+      if (!lengths.isEmpty()) {
         throw bad("both Content-Length and Transfer-Encoding");
       }
       if (version.equals("HTTP/1.0")) {
@@ -133,13 +149,13 @@ record RequestHead(String method, String target, URI uri, String version, Header
         throw bad("Transfer-Encoding other than chunked alone");
       }
       contentLength = -1;
-    } else if (lengths != null) {
+    } else if (!lengths.isEmpty()) {
       if (lengths.size() != 1) {
         throw bad("more than one Content-Length");
       }
       contentLength = digits(lengths.get(0));
     }
-    String connection = headers.getFirst("Connection");
+    String connection = headers.first("Connection");
     boolean close = connection != null && hasToken(connection, "close");
     // HTTP/1.0 connections are not kept: a 1.0 client that asks for keep-alive gets a close,
     // which it handles; a chunked answer to it is impossible anyway.
@@ -175,19 +191,46 @@ record RequestHead(String method, String target, URI uri, String version, Header
     }
   }
 
+  /** The characters of a token (RFC 9110 §5.6.2), by byte value. */
+  private static final boolean[] TCHAR = new boolean[128];
+
+  static {
+    for (char c = '0'; c <= '9'; c++) {
+      TCHAR[c] = true;
+    }
+    for (char c = 'a'; c <= 'z'; c++) {
+      TCHAR[c] = true;
+      TCHAR[c - 'a' + 'A'] = true;
+    }
+    for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
+      TCHAR[c] = true;
+    }
+  }
+
   private static boolean isToken(String s) {
     if (s.isEmpty()) {
       return false;
     }
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      boolean tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-          || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-      if (!tchar) {
+      if (c >= TCHAR.length || !TCHAR[c]) {
         return false;
       }
     }
     return true;
+  }
+
+  /**
+   * The fields as the {@code com.sun.net.httpserver} API has them (names normalised, values
+   * grouped by name), for handlers that ask the exchange for its request headers; the proxy path
+   * takes {@link #headers} as they are.
+   */
+  com.sun.net.httpserver.Headers jdkHeaders() {
+    com.sun.net.httpserver.Headers jdk = new com.sun.net.httpserver.Headers();
+    for (int i = 0; i < headers.size(); i++) {
+      jdk.add(headers.name(i), headers.value(i));
+    }
+    return jdk;
   }
 
   /** A host (name, IPv4, or bracketed IPv6) with an optional port; nothing that could mean a path or a user. */
@@ -221,18 +264,6 @@ record RequestHead(String method, String target, URI uri, String version, Header
     return n;
   }
 
-  private static String trimOws(String line, int from) {
-    int start = from;
-    int end = line.length();
-    while (start < end && (line.charAt(start) == ' ' || line.charAt(start) == '\t')) {
-      start++;
-    }
-    while (end > start && (line.charAt(end - 1) == ' ' || line.charAt(end - 1) == '\t')) {
-      end--;
-    }
-    return line.substring(start, end);
-  }
-
   /** @return whether the comma-separated {@code value} holds {@code token}, in any case */
   static boolean hasToken(String value, String token) {
     for (String part : value.split(",")) {
@@ -251,6 +282,11 @@ record RequestHead(String method, String target, URI uri, String version, Header
   private static final class LineReader {
     private final ConnectionInput in;
     private final int maxBytes;
+    /** The last line read: {@code buf[start, end)}, without its line end. */
+    private int start;
+    private int end;
+    /** Where the last line has its first control character other than HTAB (CR and NUL are refused), or -1. */
+    private int control;
     /**
      * Grows as the head does, up to {@code maxBytes}: most heads are well under 1 KiB. It starts
      * at no more than {@code maxBytes}, or a limit below 1 KiB would not hold (it did not until
@@ -267,7 +303,19 @@ record RequestHead(String method, String target, URI uri, String version, Header
       this.pending = firstByte;
     }
 
+    /** @return the next line, as text */
     String next() throws IOException {
+      read();
+      return new String(buf, start, end - start, StandardCharsets.ISO_8859_1);
+    }
+
+    /** @return whether a field line was read (into {@code buf[start, end)}), not the empty line ending the head */
+    boolean nextField() throws IOException {
+      read();
+      return end > start;
+    }
+
+    private void read() throws IOException {
       int start = used;
       while (true) {
         if (used == buf.length) {
@@ -293,15 +341,25 @@ record RequestHead(String method, String target, URI uri, String version, Header
           if (end > start && buf[end - 1] == '\r') {
             end--;
           }
+          int control = -1;
           for (int i = start; i < end; i++) {
-            if (buf[i] == '\r') {
-              throw bad("a CR that does not end a line");
-            }
-            if (buf[i] == 0) {
-              throw bad("a NUL byte in the request head");
+            int c = buf[i] & 0xFF;
+            if (c < 0x20 || c == 0x7F) {
+              if (c == '\r') {
+                throw bad("a CR that does not end a line");
+              }
+              if (c == 0) {
+                throw bad("a NUL byte in the request head");
+              }
+              if (c != '\t' && control < 0) {
+                control = i;
+              }
             }
           }
-          return new String(buf, start, end - start, StandardCharsets.ISO_8859_1);
+          this.start = start;
+          this.end = end;
+          this.control = control;
+          return;
         }
       }
     }

@@ -1,12 +1,25 @@
 package dev.portalgateway.host.proxy;
 
+import com.sun.net.httpserver.HttpExchange;
 import dev.portalgateway.api.Headers;
+import dev.portalgateway.host.front.RequestFields;
 import java.util.List;
 import java.util.Map;
 
 /** The header fields of an exchange of the JDK server API, as the plugin API's {@link Headers}. */
 public final class ExchangeHeaders {
   private ExchangeHeaders() {}
+
+  /**
+   * @param exchange an exchange of either server provider
+   * @return its request fields: as parsed, from the gateway's own server; else {@link #of(com.sun.net.httpserver.Headers)}
+   */
+  public static Headers of(HttpExchange exchange) {
+    if (exchange instanceof RequestFields parsed) {
+      return parsed.requestFields();
+    }
+    return of(exchange.getRequestHeaders());
+  }
 
   /**
    * @param jdk the exchange's request headers

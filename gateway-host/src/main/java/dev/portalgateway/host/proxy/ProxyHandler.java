@@ -111,7 +111,7 @@ public final class ProxyHandler implements HttpHandler {
     metrics.requestStarted();
     GatewayRuntime runtime = runtimes.acquire();
     ServerConfig server = runtime.config().config().server();
-    Headers requestHeaders = ExchangeHeaders.of(exchange.getRequestHeaders());
+    Headers requestHeaders = ExchangeHeaders.of(exchange);
     String requestId = RequestIds.accept(requestHeaders.first("X-Request-Id"));
     String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
     String rawPath = exchange.getRequestURI().getRawPath();

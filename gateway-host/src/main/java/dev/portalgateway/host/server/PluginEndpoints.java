@@ -94,7 +94,7 @@ final class PluginEndpoints {
     long start = System.nanoTime();
     String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
     String rawPath = exchange.getRequestURI().getRawPath();
-    Headers requestHeaders = ExchangeHeaders.of(exchange.getRequestHeaders());
+    Headers requestHeaders = ExchangeHeaders.of(exchange);
     String requestId = RequestIds.accept(requestHeaders.first("X-Request-Id"));
     if (publicScheme == null && fromWebPage(requestHeaders)) {
       answerAndClose(exchange, method, requestId, WEB_PAGE_REFUSED);

@@ -108,7 +108,8 @@ final class BearerFilter implements Authenticator {
     }
     for (String aud : audience) {
       // The route's URL or any URL below it: clients ask for the URL they call (.../peer/mcp/mcp).
-      if (aud.equals(resource) || aud.startsWith(resource + "/") || settings.audiences().contains(aud)) {
+      boolean below = aud.length() > resource.length() && aud.startsWith(resource) && aud.charAt(resource.length()) == '/';
+      if (below || aud.equals(resource) || settings.audiences().contains(aud)) {
         return true;
       }
     }
