@@ -310,7 +310,7 @@ class WebhookRetryGatewayIT {
     String id = accepted(post("/peer/hooks/x", body, "X-Hub-Signature-256", valid));
     awaitState(id, "delivered");
     JsonNode shown = show(id);
-    assertThat(shown.at("/headers/X-hub-signature-256").asText()).isEqualTo("[redacted]");
+    assertThat(shown.at("/headers/X-Hub-Signature-256").asText()).isEqualTo("[redacted]");
     gateway.awaitMetrics("portal_gateway_webhook_retry_received_total{route=\"hooks\",result=\"bad_signature\",} 2.0");
   }
 
