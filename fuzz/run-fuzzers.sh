@@ -37,6 +37,7 @@ TARGETS=(
   "gateway-host dev.portalgateway.host.http1.Http1FuzzTest chunkedDecoder"
   "gateway-host dev.portalgateway.host.http1.Http1FuzzTest chunkedRoundTrip"
   "gateway-host dev.portalgateway.host.config.ConfigFuzzTest gatewayYaml com.fasterxml.jackson.**,org.yaml.snakeyaml.**"
+  "plugins/auth-apikey dev.portalgateway.plugins.apikey.KeysFileFuzzTest keysFile com.fasterxml.jackson.**,org.yaml.snakeyaml.**"
   "portal-protocol dev.portalgateway.portal.ws.WebSocketFuzzTest frames org.java_websocket.**"
   "portal-protocol dev.portalgateway.portal.ws.WebSocketFuzzTest byteStream"
   "portal-protocol dev.portalgateway.portal.yamux.YamuxFuzzTest header"
