@@ -7,6 +7,7 @@ import dev.portalgateway.api.Request;
 import dev.portalgateway.api.Response;
 import dev.portalgateway.bench.BenchIssuer;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -37,12 +38,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class BearerFilterBenchmark {
+  private static final int DISTINCT = 10_000;
   private static final Response OK = Response.of(200, Headers.empty(), Body.empty());
 
   private BenchIssuer issuer;
   private BearerFilter filter;
   private Request request;
   private BearerFilter uncached;
+  private byte[][] distinctHeaders;
+  private int next;
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
@@ -59,12 +63,27 @@ public class BearerFilterBenchmark {
     if (filter.handle(request, r -> OK).status() != 200) {
       throw new IllegalStateException("the benchmark token was refused");
     }
+    distinctHeaders = new byte[DISTINCT][];
+    for (int i = 0; i < DISTINCT; i++) {
+      distinctHeaders[i] = ("Bearer " + issuer.token("user-" + i, "bench-gateway")).getBytes(StandardCharsets.ISO_8859_1);
+      if (filter.handle(distinctRequest(i), r -> OK).status() != 200) {
+        throw new IllegalStateException("a benchmark token was refused");
+      }
+    }
     SsoSettings noCache = new SsoSettings(List.of(issuer.issuer()), List.of("bench-gateway"), null, null, null, null,
         null, null, null, null, null, null, null, null, null, 0, null, null, null, null, null, null, null, null);
     Issuer again = new Issuer(issuer.issuer(), noCache);
     again.discover();
     uncached = new BearerFilter(noCache, List.of(again), Clock.systemUTC(), new ResourceMetadata(noCache, "/peer/"),
         counter);
+  }
+
+  /** A request as the front server makes it: the header value a new string, decoded from the bytes read. */
+  private Request distinctRequest(int i) {
+    return Request.builder().method("GET").route("backend").upstreamPath("/v1/items").rawQuery("page=2")
+        .headers(Headers.of("Authorization", new String(distinctHeaders[i], StandardCharsets.ISO_8859_1), "Accept",
+            "application/json", "User-Agent", "bench/1"))
+        .clientAddress(InetAddress.getLoopbackAddress()).requestId("r1").build();
   }
 
   private static Request request(String token) {
@@ -81,6 +100,23 @@ public class BearerFilterBenchmark {
   @Benchmark
   public Response cachedToken() throws Exception {
     return filter.handle(request, r -> OK);
+  }
+
+  /**
+   * Tokens of 10,000 callers in turn, each verified before, as in the load test: the cached
+   * callers no longer fit in the CPU's caches, so this is what a busy gateway sees.
+   */
+  @Benchmark
+  public Response distinctTokens() throws Exception {
+    int i = next;
+    next = i + 1 == DISTINCT ? 0 : i + 1;
+    return filter.handle(distinctRequest(i), r -> OK);
+  }
+
+  /** The same work as {@link #distinctTokens} for one caller's token every time: caches stay warm. */
+  @Benchmark
+  public Response oneTokenFreshRequest() throws Exception {
+    return filter.handle(distinctRequest(0), r -> OK);
   }
 
   @Benchmark

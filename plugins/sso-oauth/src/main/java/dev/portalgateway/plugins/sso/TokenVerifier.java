@@ -1,8 +1,5 @@
 package dev.portalgateway.plugins.sso;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jwt.JWT;
@@ -32,7 +29,7 @@ final class TokenVerifier {
 
   private final Map<String, Issuer> issuers = new LinkedHashMap<>();
   /** {@code null} when {@code token_cache_size} is 0: every request verifies its token. */
-  private final Cache<TokenKey, Caller> verified;
+  private final VerifiedTokenCache verified;
   private final Function<JWTClaimsSet, Caller> describe;
   private final Clock clock;
 
@@ -55,22 +52,7 @@ final class TokenVerifier {
     issuers.forEach(i -> this.issuers.put(i.url(), i));
     this.clock = clock;
     this.describe = describe;
-    this.verified = cacheSize == 0 ? null : Caffeine.newBuilder().maximumSize(cacheSize).expireAfter(new Expiry<TokenKey, Caller>() {
-      @Override
-      public long expireAfterCreate(TokenKey key, Caller caller, long now) {
-        return Math.max(0, caller.expiresAtMillis() - clock.millis()) * 1_000_000L;
-      }
-
-      @Override
-      public long expireAfterUpdate(TokenKey key, Caller caller, long now, long current) {
-        return current;
-      }
-
-      @Override
-      public long expireAfterRead(TokenKey key, Caller caller, long now, long current) {
-        return current;
-      }
-    }).build();
+    this.verified = cacheSize == 0 ? null : new VerifiedTokenCache(cacheSize);
   }
 
   /**
@@ -80,8 +62,8 @@ final class TokenVerifier {
    */
   Caller verify(String token) throws Refused {
     TokenKey key = verified == null ? null : TokenKey.of(token);
-    Caller cached = key == null ? null : verified.getIfPresent(key);
-    if (cached != null && cached.expiresAtMillis() > clock.millis()) {
+    Caller cached = key == null ? null : verified.get(key, clock.millis());
+    if (cached != null) {
       return cached;
     }
     JWT jwt;
@@ -118,7 +100,7 @@ final class TokenVerifier {
     }
     Caller caller = describe.apply(claims);
     if (key != null) {
-      verified.put(key, caller);
+      verified.put(key, caller, clock.millis());
     }
     return caller;
   }

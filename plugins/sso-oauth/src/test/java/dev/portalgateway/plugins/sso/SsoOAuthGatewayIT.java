@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.OAuth2Config;
 import no.nav.security.mock.oauth2.token.KeyProvider;
@@ -291,6 +292,26 @@ class SsoOAuthGatewayIT {
     idp.shutdown();
     HttpResponse<String> r = get("/peer/mcp/", fresh);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+  }
+
+  @Test
+  void aTokenVerifiedBeforeIsRefusedFromItsExpiryOn() throws Exception {
+    start(issuer, "    clock_skew: 0s\n");
+    String t = idp.issueToken("default", "alice", resource("mcp"), Map.of(), 2).serialize();
+    assertThat(get("/peer/mcp/", t).statusCode()).as("verified and remembered").isEqualTo(200);
+
+    // Remembered, it is still checked against its exp on every request.
+    HttpResponse<String> r = get("/peer/mcp/", t);
+    for (long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+         r.statusCode() == 200 && System.nanoTime() < deadline; ) {
+      LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
+      r = get("/peer/mcp/", t);
+    }
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("error=\"invalid_token\"");
+    assertThat(r.body()).contains("expired");
+    assertThat(get("/peer/mcp/", t).statusCode()).as("and stays refused").isEqualTo(401);
+    assertThat(get("/peer/mcp/", token("alice", resource("mcp"), Map.of())).statusCode()).isEqualTo(200);
   }
 
   @Test
