@@ -93,12 +93,13 @@ esac
 [[ -f "$BENCH_JAR" ]] || fail "$BENCH_JAR is missing; build with ./mvnw -q package -DskipTests"
 command -v curl > /dev/null || fail "curl is needed for the probes"
 GATEWAY_CPU_LIST=""
+CPUS=$(nproc) # before pinning: nproc counts only the CPUs this shell may use
 if [[ -n "$PIN" ]]; then
   command -v taskset > /dev/null || fail "--pin needs taskset (util-linux)"
-  (( $(nproc) >= 2 )) || fail "--pin needs at least 2 CPUs"
-  GATEWAY_CPU_LIST=$(( $(nproc) - 1 ))
+  (( CPUS >= 2 )) || fail "--pin needs at least 2 CPUs"
+  GATEWAY_CPU_LIST=$(( CPUS - 1 ))
   # This shell, and so every process it starts from now on, runs on the other CPUs.
-  taskset -pc "0-$(( $(nproc) - 2 ))" $$ > /dev/null
+  taskset -pc "0-$(( CPUS - 2 ))" $$ > /dev/null
 fi
 
 OUT=${OUT:-$REPO/bench/results/$PLUGIN-$(date +%Y%m%d-%H%M%S)}
@@ -124,16 +125,16 @@ metric() {
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "source: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo "${BENCH_SOURCE:-unknown}")"
-  echo "cpus: $(nproc) ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo))"
+  echo "source: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo "${BENCH_SOURCE:-unknown}")$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo " with uncommitted changes")"
+  echo "cpus: $CPUS ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo))"
   echo "kernel: $(uname -r)"
   echo "java: $("$JAVA" -version 2>&1 | head -1)"
   echo "warmup: ${WARMUP}s, measure: ${DURATION}s, rounds: $ROUNDS, connections: $CONNECTIONS"
   echo "http_provider: $PROVIDER, access log: $ACCESS_LOG, relay: off, plugin: $PLUGIN$([[ $AUTH == sso-oauth ]] && echo ", $TOKENS distinct tokens")"
-  echo "pinned: $([[ -n "$PIN" ]] && echo "gateway on CPU $GATEWAY_CPU_LIST, the rest on CPUs 0-$(( $(nproc) - 2 ))" || echo no)"
+  echo "pinned: $([[ -n "$PIN" ]] && echo "gateway on CPU $GATEWAY_CPU_LIST, the rest on CPUs 0-$(( CPUS - 2 ))" || echo no)"
   # Anything already busy on the machine will compete with the runs: say how much there is.
   b0=$(busy_ticks); sleep 3; b1=$(busy_ticks)
-  echo "machine busy before the runs: $(seconds "$b0" "$b1") CPU-seconds in 3 s (of $(( 3 * $(nproc) )))"
+  echo "machine busy before the runs: $(seconds "$b0" "$b1") CPU-seconds in 3 s (of $(( 3 * CPUS )))"
 } | tee "$OUT/machine.txt"
 
 printf '%s\n' "round	config	connections	rps	p50_ms	p90_ms	p99_ms	max_ms	errors	non2xx	warmup_errors	connects	stuck	requests	gateway_cpu_s	backend_cpu_s	loadgen_cpu_s	others_cpu_s	notes" \

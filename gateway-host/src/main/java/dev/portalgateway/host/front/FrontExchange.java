@@ -263,7 +263,11 @@ final class FrontExchange extends HttpsExchange implements RequestFields {
   /** @return whether the request body was read to its end, reading at most 64 KiB more of it */
   private boolean drainRequestBody() {
     try {
-      long left = 64 * 1024;
+      // Most requests have no body or one the handler read: no buffer for them (8 KiB a request).
+      if (framedRequestBody.read() < 0) {
+        return true;
+      }
+      long left = 64 * 1024 - 1;
       byte[] buf = new byte[8192];
       while (left > 0) {
         int n = framedRequestBody.read(buf, 0, (int) Math.min(buf.length, left));
