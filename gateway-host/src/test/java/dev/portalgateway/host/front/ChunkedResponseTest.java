@@ -1,8 +1,8 @@
 package dev.portalgateway.host.front;
 
+import static dev.portalgateway.host.front.RawHttp.line;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -59,15 +59,5 @@ class ChunkedResponseTest {
     } finally {
       server.stop(0);
     }
-  }
-
-  private static String line(InputStream in) throws Exception {
-    ByteArrayOutputStream b = new ByteArrayOutputStream();
-    for (int c; (c = in.read()) != '\n'; ) {
-      assertThat(c).isNotNegative();
-      b.write(c);
-    }
-    String text = b.toString(StandardCharsets.ISO_8859_1);
-    return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
   }
 }

@@ -1,8 +1,8 @@
 package dev.portalgateway.host.front;
 
+import static dev.portalgateway.host.front.RawHttp.line;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -89,15 +89,5 @@ class UnreadRequestBodyTest {
     }
     assertThat(length).isNotNegative();
     return new String(in.readNBytes(length), StandardCharsets.US_ASCII);
-  }
-
-  private static String line(InputStream in) throws Exception {
-    ByteArrayOutputStream b = new ByteArrayOutputStream();
-    for (int c; (c = in.read()) != '\n'; ) {
-      assertThat(c).isNotNegative();
-      b.write(c);
-    }
-    String text = b.toString(StandardCharsets.ISO_8859_1);
-    return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
   }
 }

@@ -56,17 +56,12 @@ final class TokenVerifier {
   }
 
   /**
-   * @param token the bearer token as sent
+   * Verifies the token at {@code text[from, to)} of an {@code Authorization} value. A token verified
+   * before is found by hashing the value's bytes (one copy); the token itself is cut out as a
+   * string only when it has to be parsed.
+   *
    * @return the caller its verified claims describe
    * @throws Refused with the reason when the token is not acceptable
-   */
-  Caller verify(String token) throws Refused {
-    return verify(token, 0, token.length());
-  }
-
-  /**
-   * Verifies the token at {@code text[from, to)}, such as an {@code Authorization} value: a token
-   * verified before is found without copying it out.
    */
   Caller verify(String text, int from, int to) throws Refused {
     TokenKey key = verified == null ? null : TokenKey.of(text, from, to);
